@@ -1,0 +1,265 @@
+/**
+ * The stack configuration contract, validated before anything is created.
+ *
+ * `validateConfig` never throws on bad input: it returns every problem, each
+ * as `<path>: <what is wrong> (<the fix>)`, so `pulumi preview` shows one
+ * message listing all of them. Unknown keys are errors.
+ */
+import { z } from "zod";
+import { HmacSchemeOptions, PluginName } from "../providers/types";
+import { LaneName, Limits, ProviderDefaults } from "./constants";
+
+const pluginNames = Object.values(PluginName) as [PluginName, ...PluginName[]];
+
+const int = (min: number, max: number) =>
+    z
+        .number({ invalid_type_error: `must be a whole number between ${min} and ${max}` })
+        .int(`must be a whole number between ${min} and ${max}`)
+        .min(min, `must be between ${min} and ${max}`)
+        .max(max, `must be between ${min} and ${max}`);
+
+const headerName = z
+    .string({ invalid_type_error: "must be a header name" })
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "must be a valid HTTP header name");
+
+const dotPath = z
+    .string({ invalid_type_error: "must be a dot path such as data.id" })
+    .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, "must be a dot path such as data.id");
+
+const secretValue = z.string({ invalid_type_error: "must be a string (set it with `pulumi config set --secret --path ...`)" }).min(1, "must not be empty");
+
+/** Limits that a lane may override; shared by a provider and each of its named lanes. */
+const laneSettings = {
+    /** Lane kind: an SQS queue + Lambda worker, or a Kafka topic + consumer group. @default "sqs" */
+    lane: z.enum(["sqs", "kafka"], { errorMap: () => ({ message: 'must be "sqs" or "kafka"' }) }).optional(),
+    /** Worker maximum concurrency (SQS) or partitions (Kafka). Range 2..1000. @default 5 */
+    concurrency: int(Limits.minConcurrency, Limits.maxConcurrency).optional(),
+    /** Records per worker invocation. Range 1..10000 (1..10 for ordered lanes). @default 10 */
+    batchSize: int(1, Limits.maxBatchSize).optional(),
+    /** Deliveries before a message moves to the lane DLQ. Range 1..1000. @default 5 */
+    maxReceiveCount: int(1, Limits.maxReceiveCount).optional(),
+    /** Worker timeout in seconds. Range 1..900; the queue visibility is 6x this. @default 30 */
+    timeoutSeconds: int(1, Limits.maxTimeoutSeconds).optional(),
+    /** FIFO lane keyed by the plugin's ordering key (Kafka lanes are keyed by it always). @default false */
+    ordering: z.boolean({ invalid_type_error: "must be true or false" }).optional(),
+    /** Handler module in handlers/app/ that processes this lane. @default "log" */
+    handler: z.string({ invalid_type_error: "must be a handler module name" }).regex(/^[a-z0-9-]+$/, "must be a handler module name (lowercase letters, digits, -)").optional(),
+};
+
+const signatureSchema = z
+    .object({
+        header: headerName,
+        algorithm: z.enum(["sha1", "sha256", "sha512"], { errorMap: () => ({ message: "must be sha1, sha256 or sha512" }) }),
+        encoding: z.enum(["hex", "base64"], { errorMap: () => ({ message: "must be hex or base64" }) }),
+        prefix: z.string({ invalid_type_error: "must be a string" }).optional(),
+        timestampHeader: headerName.optional(),
+    })
+    .strict();
+
+const providerSchema = z
+    .object({
+        /** Lowercase letters, digits and `-`; unique; the URL is `/webhooks/<name>`. */
+        name: z
+            .string({ required_error: "is required", invalid_type_error: "must be a string" })
+            .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and '-', starting and ending with a letter or digit")
+            .max(Limits.maxProviderNameLength, `must be at most ${Limits.maxProviderNameLength} characters (it becomes part of AWS resource names)`),
+        plugin: z.enum(pluginNames, { errorMap: () => ({ message: `must be one of ${pluginNames.join(", ")}` }) }),
+        /** Signing secret, or a list of secrets during rotation (any may match). A Pulumi secret. */
+        secret: z.union([secretValue, z.array(secretValue).min(1, "must list at least one secret").max(5, "must list at most 5 secrets")]).optional(),
+        /** Timestamp tolerance in seconds for schemes that sign a timestamp. Range 1..3600. @default 300 */
+        toleranceSeconds: int(1, 3600).optional(),
+        /** Event type pattern (`*` matches anything) -> lane name. First match wins; unmatched events go to `default`. `drop` archives without processing. */
+        routes: z.record(z.string().min(1, "pattern must not be empty"), z.string({ invalid_type_error: "must be a lane name" })).optional(),
+        /** Named lanes other than `default`, each overriding the provider's settings. */
+        lanes: z.record(z.string(), z.object(laneSettings).strict()).optional(),
+        signature: signatureSchema.optional(),
+        eventIdPath: dotPath.optional(),
+        eventTypePath: dotPath.optional(),
+        eventIdHeader: headerName.optional(),
+        eventTypeHeader: headerName.optional(),
+        orderingKeyPath: dotPath.optional(),
+        ...laneSettings,
+    })
+    .strict();
+
+const kafkaSchema = z
+    .object({
+        /** `msk-serverless` creates a cluster with IAM auth; `external` uses brokers you run. @default "msk-serverless" */
+        mode: z.enum(["msk-serverless", "external"], { errorMap: () => ({ message: 'must be "msk-serverless" or "external"' }) }).optional(),
+        brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, "must be host:port")).min(1, "must list at least one broker").optional(),
+        sasl: z
+            .object({
+                mechanism: z.enum(["scram-sha-512", "scram-sha-256", "aws-iam"], { errorMap: () => ({ message: "must be scram-sha-512, scram-sha-256 or aws-iam" }) }),
+                username: z.string().optional(),
+                password: secretValue.optional(),
+            })
+            .strict()
+            .optional(),
+        tls: z.boolean().optional(),
+        vpcId: z.string().optional(),
+        subnetIds: z.array(z.string()).min(2, "must list at least two subnets in different availability zones").optional(),
+        securityGroupIds: z.array(z.string()).optional(),
+    })
+    .strict();
+
+export const configSchema = z
+    .object({
+        providers: z.array(providerSchema, { required_error: "is required: declare at least one provider", invalid_type_error: "must be a list of providers" }).min(1, "must declare at least one provider"),
+        router: z
+            .object({
+                batchSize: int(1, Limits.maxBatchSize).optional(),
+                batchWindowSeconds: int(0, 300).optional(),
+                concurrency: int(Limits.minConcurrency, Limits.maxConcurrency).optional(),
+                timeoutSeconds: int(1, Limits.maxTimeoutSeconds).optional(),
+                memorySize: int(128, 10240).optional(),
+            })
+            .strict()
+            .optional(),
+        api: z
+            .object({
+                throttleRateLimit: int(1, 100000).optional(),
+                throttleBurstLimit: int(1, 100000).optional(),
+            })
+            .strict()
+            .optional(),
+        archive: z
+            .object({
+                transitionDays: int(1, 3650).optional(),
+                expirationDays: int(0, 36500).optional(),
+                idempotencyDays: int(1, 365).optional(),
+            })
+            .strict()
+            .optional(),
+        kafka: kafkaSchema.optional(),
+        /** SNS topic ARN that alarms notify. @default none (alarms only show in the console) */
+        alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:/, "must be an SNS topic ARN").optional(),
+    })
+    .strict();
+
+export type PipelineConfig = z.infer<typeof configSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type LaneSettings = z.infer<z.ZodObject<typeof laneSettings>>;
+export type KafkaConfig = z.infer<typeof kafkaSchema>;
+
+/** Every problem with a configuration, collected. */
+export class ConfigError extends Error {
+    public readonly name = "ConfigError";
+    constructor(public readonly problems: readonly string[]) {
+        super(`invalid webhook-pipeline configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`);
+    }
+}
+
+export type ValidationResult = { ok: true; config: PipelineConfig } | { ok: false; problems: string[] };
+
+/** `["providers", 2, "concurrency"]` -> `providers[2].concurrency` */
+export function formatPath(path: readonly (string | number)[]): string {
+    return path.reduce<string>((out, part) => (typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${part}` : part), "");
+}
+
+/** Known handler modules are passed in so validation stays pure. */
+export interface ValidateOptions {
+    /** Names of handler modules available in handlers/app/. Unchecked when omitted. */
+    readonly handlers?: readonly string[];
+}
+
+/**
+ * Validate raw configuration (as read from stack config: `providers`, `router`, ...).
+ * Returns all problems, each naming the path, the bad value where useful, and the fix.
+ */
+export function validateConfig(raw: unknown, options: ValidateOptions = {}): ValidationResult {
+    const parsed = configSchema.safeParse(raw);
+    if (!parsed.success) {
+        return { ok: false, problems: parsed.error.issues.map(describeIssue) };
+    }
+    const problems = crossFieldProblems(parsed.data, options);
+    return problems.length ? { ok: false, problems } : { ok: true, config: parsed.data };
+}
+
+/** Like validateConfig but throws a ConfigError listing every problem. */
+export function parseConfig(raw: unknown, options: ValidateOptions = {}): PipelineConfig {
+    const result = validateConfig(raw, options);
+    if (!result.ok) throw new ConfigError(result.problems);
+    return result.config;
+}
+
+function describeIssue(issue: z.ZodIssue): string {
+    const where = formatPath(issue.path) || "(config)";
+    if (issue.code === z.ZodIssueCode.unrecognized_keys) {
+        return `${where}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling against the README's config reference)`;
+    }
+    if (issue.code === z.ZodIssueCode.invalid_type && issue.received === "undefined") {
+        return `${where}: is required`;
+    }
+    return `${where}: ${issue.message}`;
+}
+
+/** Headers a provider's plugin reads; hmac headers come from config. Needed for the 10-attribute limit. */
+export function hmacOptionsOf(provider: ProviderConfig): HmacSchemeOptions | undefined {
+    if (provider.plugin !== PluginName.Hmac || !provider.signature) return undefined;
+    return {
+        signature: provider.signature,
+        eventIdPath: provider.eventIdPath,
+        eventTypePath: provider.eventTypePath,
+        eventIdHeader: provider.eventIdHeader,
+        eventTypeHeader: provider.eventTypeHeader,
+        orderingKeyPath: provider.orderingKeyPath,
+    };
+}
+
+const hmacOnlyKeys = ["signature", "eventIdPath", "eventTypePath", "eventIdHeader", "eventTypeHeader", "orderingKeyPath"] as const;
+
+function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): string[] {
+    const problems: string[] = [];
+    const seen = new Map<string, number>();
+    config.providers.forEach((p, i) => {
+        const at = `providers[${i}]`;
+        const first = seen.get(p.name);
+        if (first !== undefined) problems.push(`${at}.name: "${p.name}" is already used by providers[${first}] (names must be unique; they are the URL path)`);
+        else seen.set(p.name, i);
+
+        if (p.plugin === PluginName.Hmac) {
+            if (!p.signature) problems.push(`${at}.signature: is required when plugin is hmac (header, algorithm, encoding)`);
+            if (p.eventIdPath && p.eventIdHeader) problems.push(`${at}.eventIdHeader: conflicts with eventIdPath (set one of them)`);
+            if (p.eventTypePath && p.eventTypeHeader) problems.push(`${at}.eventTypeHeader: conflicts with eventTypePath (set one of them)`);
+            const headers = new Set([p.signature?.header, p.signature?.timestampHeader, p.eventIdHeader, p.eventTypeHeader].filter(Boolean).map((h) => h!.toLowerCase()));
+            const room = Limits.sqsMaxAttributes - Limits.envelopeAttributes;
+            if (headers.size > room) problems.push(`${at}: declares ${headers.size} headers, at most ${room} fit in SQS message attributes`);
+        } else {
+            for (const key of hmacOnlyKeys) {
+                if (p[key] !== undefined) problems.push(`${at}.${key}: only applies to plugin hmac (plugin is ${p.plugin}; remove it)`);
+            }
+        }
+
+        const laneNames = new Set<string>([LaneName.Default, ...Object.keys(p.lanes ?? {})]);
+        for (const name of Object.keys(p.lanes ?? {})) {
+            if (name === LaneName.Default || name === LaneName.Drop) problems.push(`${at}.lanes.${name}: "${name}" is reserved (configure the default lane on the provider itself)`);
+            else if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name) || name.length > Limits.maxLaneNameLength) {
+                problems.push(`${at}.lanes.${name}: lane names must be lowercase letters, digits and '-', at most ${Limits.maxLaneNameLength} characters`);
+            }
+        }
+        for (const [pattern, lane] of Object.entries(p.routes ?? {})) {
+            if (lane !== LaneName.Drop && !laneNames.has(lane)) {
+                problems.push(`${at}.routes["${pattern}"]: lane "${lane}" is not declared (use default, drop, or one of providers[${i}].lanes: ${[...laneNames].join(", ")})`);
+            }
+        }
+        const settings: [string, LaneSettings][] = [[at, p], ...Object.entries(p.lanes ?? {}).map(([n, l]) => [`${at}.lanes.${n}`, l] as [string, LaneSettings])];
+        for (const [where, s] of settings) {
+            const ordering = s.ordering ?? p.ordering ?? ProviderDefaults.ordering;
+            const batch = s.batchSize ?? p.batchSize;
+            const kind = s.lane ?? p.lane ?? ProviderDefaults.lane;
+            if (ordering && kind === "sqs" && batch !== undefined && batch > Limits.maxFifoBatchSize) {
+                problems.push(`${where}.batchSize: must be at most ${Limits.maxFifoBatchSize} on an ordered (FIFO) lane, got ${batch}`);
+            }
+            const handler = s.handler;
+            if (handler && options.handlers && !options.handlers.includes(handler)) {
+                problems.push(`${where}.handler: "${handler}" is not a module in handlers/app (known: ${options.handlers.join(", ")})`);
+            }
+        }
+    });
+    const k = config.kafka;
+    if (k?.mode === "external" && !k.brokers) problems.push(`kafka.brokers: is required when kafka.mode is external`);
+    if (k && k.mode !== "external" && k.brokers) problems.push(`kafka.brokers: only applies when kafka.mode is external (mode is ${k.mode ?? "msk-serverless"})`);
+    if (k?.vpcId && !k.subnetIds) problems.push(`kafka.subnetIds: is required when kafka.vpcId is set`);
+    if (k?.sasl && k.sasl.mechanism !== "aws-iam" && (!k.sasl.username || !k.sasl.password)) problems.push(`kafka.sasl: username and password are required for ${k.sasl.mechanism}`);
+    return problems;
+}

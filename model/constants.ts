@@ -1,0 +1,104 @@
+/**
+ * Platform limits and defaults, resolved in one place. Every default that a
+ * user can override is listed here and asserted by test/model/defaults.test.ts.
+ */
+
+/** Hard limits of AWS that shape the design (see shared/DESIGN.md). */
+export const Limits = {
+    /** SQS maximum message size (body + attributes). */
+    sqsMaxMessageBytes: 1024 * 1024,
+    /** SQS bills per 64 KiB chunk; lane messages above this go through the claim check. */
+    laneInlineBodyBytes: 192 * 1024,
+    /** SQS allows at most 10 message attributes; the envelope uses 4 of them. */
+    sqsMaxAttributes: 10,
+    /** Attributes the envelope itself uses (provider, request id, received time, source ip). */
+    envelopeAttributes: 4,
+    /** Lambda SQS event source `maximumConcurrency` bounds. */
+    minConcurrency: 2,
+    maxConcurrency: 1000,
+    /** SQS event source batch size bounds (standard queue; FIFO allows at most 10). */
+    maxBatchSize: 10000,
+    maxFifoBatchSize: 10,
+    /** Lambda timeout bound. */
+    maxTimeoutSeconds: 900,
+    /** AWS rejects a mapping whose queue visibility is below the function timeout; we keep 6x (AWS guidance). */
+    visibilityTimeoutFactor: 6,
+    /** SQS visibility timeout maximum (12 h). */
+    maxVisibilityTimeoutSeconds: 43200,
+    /** SQS maxReceiveCount bounds. */
+    maxReceiveCount: 1000,
+    /** Provider names become part of resource names (Lambda/IAM 64, SQS 80 chars). */
+    maxProviderNameLength: 24,
+    maxLaneNameLength: 16,
+    /** API Gateway HTTP API payload limit. */
+    apiMaxPayloadBytes: 10 * 1024 * 1024,
+} as const;
+
+/** Defaults for everything a provider or lane may override. */
+export const ProviderDefaults = {
+    /** Worker `maximumConcurrency`: how many handler invocations may run at once for a lane. */
+    concurrency: 5,
+    /** Records per worker invocation. */
+    batchSize: 10,
+    /** Deliveries before a lane message moves to the lane DLQ. */
+    maxReceiveCount: 5,
+    /** Worker timeout in seconds. */
+    timeoutSeconds: 30,
+    /** Timestamp tolerance for schemes that sign a timestamp, in seconds. */
+    toleranceSeconds: 300,
+    /** Lane kind. */
+    lane: "sqs",
+    /** Handler module from handlers/app/ that processes the lane's events. */
+    handler: "log",
+    /** Whether the lane is FIFO, keyed by the plugin's ordering key. */
+    ordering: false,
+} as const;
+
+export const RouterDefaults = {
+    /** Catch-all records per router invocation (the router amortises archive and send calls over a batch). */
+    batchSize: 100,
+    /** Seconds the event source waits to fill a router batch. */
+    batchWindowSeconds: 1,
+    /** Router `maximumConcurrency`. */
+    concurrency: 10,
+    /** Router timeout in seconds. */
+    timeoutSeconds: 60,
+    /** Deliveries of a catch-all message before it moves to the catch-all DLQ. */
+    maxReceiveCount: 10,
+    /** Memory of the router function in MB. */
+    memorySize: 512,
+} as const;
+
+export const ApiDefaults = {
+    /** Stage steady-state requests per second. */
+    throttleRateLimit: 1000,
+    /** Stage burst. */
+    throttleBurstLimit: 2000,
+} as const;
+
+export const ArchiveDefaults = {
+    /** Days before archived requests move to a cheaper storage class. */
+    transitionDays: 30,
+    /** Days before archived requests are deleted; 0 keeps them forever. */
+    expirationDays: 0,
+    /** Days idempotency keys are kept. Providers retry for up to 3 days; keep longer. */
+    idempotencyDays: 7,
+} as const;
+
+/** Route targets with a special meaning. */
+export const LaneName = {
+    /** The provider's main lane: unmatched events go here. */
+    Default: "default",
+    /** Archived and counted, never processed. */
+    Drop: "drop",
+} as const;
+
+/** S3 key prefixes in the archive bucket. */
+export const ArchivePrefix = {
+    /** Accepted requests, batched NDJSON objects, Hive-partitioned by provider and hour. */
+    Raw: "raw",
+    /** Rejected requests (forged, stale, unverifiable), with the reason. */
+    Quarantine: "quarantine",
+    /** Claim-check bodies too large for a lane message. */
+    Claims: "claims",
+} as const;

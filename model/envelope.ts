@@ -1,0 +1,157 @@
+/**
+ * The catch-all message format: the one place that says how an HTTP request
+ * becomes an SQS message. The API Gateway mapping (components/), the ingress
+ * function, the local ingress server and the router all use this module.
+ *
+ * Body: the raw request body as the message body (API Gateway passes it as
+ * text). Everything else rides in message attributes (SQS allows 10):
+ *   wp-provider, wp-request-id, wp-received-at (epoch ms), wp-source-ip,
+ *   wp-url (schemes that sign the URL), wp-encoding (only from the ingress
+ *   function: base64 for bodies that are not UTF-8, s3 for claim checks),
+ *   and one `h.<header>` per header the plugin declares.
+ *
+ * Header values carry a one-character prefix (`=`) so a header the sender left
+ * out becomes `"="`, not an empty string that SQS would refuse: the request is
+ * still acknowledged and then quarantined as missing-signature, and counted.
+ */
+
+export const EnvelopeAttribute = {
+    Provider: "wp-provider",
+    RequestId: "wp-request-id",
+    ReceivedAt: "wp-received-at",
+    SourceIp: "wp-source-ip",
+    Url: "wp-url",
+    Encoding: "wp-encoding",
+    /** Set by `replay`: the archive key of the original request. The timestamp tolerance is skipped (the signature is still verified) and the request is not archived again. */
+    Replay: "wp-replay",
+} as const;
+
+export const HeaderAttributePrefix = "h.";
+export const HeaderValuePrefix = "=";
+
+export type BodyEncoding = "utf8" | "base64" | "s3";
+
+export interface Envelope {
+    readonly provider: string;
+    readonly requestId: string;
+    /** Epoch milliseconds when the edge received the request. */
+    readonly receivedAt: number;
+    readonly sourceIp: string;
+    /** Public URL of the request (only for schemes that sign it). */
+    readonly url?: string;
+    /** Declared headers, lower-case names; a header the sender left out is absent. */
+    readonly headers: Readonly<Record<string, string>>;
+    /** Raw body bytes (for `s3` encoding, the JSON pointer until the router resolves it). */
+    readonly body: Buffer;
+    readonly encoding: BodyEncoding;
+    /** Archive key of the original request when this is a replay. */
+    readonly replayOf?: string;
+}
+
+/** SQS message attribute in the SDK's shape. */
+export interface SdkAttribute {
+    DataType: "String" | "Number";
+    StringValue: string;
+}
+
+/** SQS message attribute in the Lambda event's shape. */
+export interface EventAttribute {
+    dataType: string;
+    stringValue?: string;
+}
+
+export interface EnvelopeMessage {
+    readonly MessageBody: string;
+    readonly MessageAttributes: Record<string, SdkAttribute>;
+}
+
+export class EnvelopeError extends Error {
+    public readonly name = "EnvelopeError";
+}
+
+/** True when bytes survive a round trip through a UTF-8 string and are legal in an SQS body. */
+export function isSqsSafeText(body: Buffer): boolean {
+    const text = body.toString("utf8");
+    if (!Buffer.from(text, "utf8").equals(body)) return false;
+    // SQS accepts #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF
+    // eslint-disable-next-line no-control-regex
+    return !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(text);
+}
+
+/** Build the SQS message for a request, exactly as the API Gateway mapping would (plus encodings the ingress function may use). */
+export function encodeEnvelope(envelope: Omit<Envelope, "encoding"> & { encoding?: BodyEncoding }, declaredHeaders: readonly string[]): EnvelopeMessage {
+    const encoding = envelope.encoding ?? (isSqsSafeText(envelope.body) ? "utf8" : "base64");
+    const attributes: Record<string, SdkAttribute> = {
+        [EnvelopeAttribute.Provider]: { DataType: "String", StringValue: envelope.provider },
+        [EnvelopeAttribute.RequestId]: { DataType: "String", StringValue: envelope.requestId },
+        [EnvelopeAttribute.ReceivedAt]: { DataType: "Number", StringValue: String(envelope.receivedAt) },
+        [EnvelopeAttribute.SourceIp]: { DataType: "String", StringValue: envelope.sourceIp || "unknown" },
+    };
+    if (envelope.url) attributes[EnvelopeAttribute.Url] = { DataType: "String", StringValue: envelope.url };
+    if (encoding !== "utf8") attributes[EnvelopeAttribute.Encoding] = { DataType: "String", StringValue: encoding };
+    if (envelope.replayOf) attributes[EnvelopeAttribute.Replay] = { DataType: "String", StringValue: envelope.replayOf };
+    for (const name of declaredHeaders) {
+        const value = envelope.headers[name.toLowerCase()];
+        attributes[HeaderAttributePrefix + name.toLowerCase()] = { DataType: "String", StringValue: HeaderValuePrefix + (value ?? "") };
+    }
+    const MessageBody = encoding === "base64" ? envelope.body.toString("base64") : envelope.body.toString("utf8");
+    return { MessageBody, MessageAttributes: attributes };
+}
+
+/** Read an attribute from either the SDK's or the Lambda event's shape. */
+function attr(attributes: Record<string, SdkAttribute | EventAttribute | undefined>, name: string): string | undefined {
+    const a = attributes[name];
+    if (!a) return undefined;
+    return "StringValue" in a ? a.StringValue : a.stringValue;
+}
+
+/**
+ * Parse a catch-all message (SDK `Message` or Lambda `SQSRecord` fields).
+ * Throws EnvelopeError naming what is missing; the router quarantines such messages.
+ */
+export function decodeEnvelope(body: string, attributes: Record<string, SdkAttribute | EventAttribute | undefined> | undefined): Envelope {
+    const a = attributes ?? {};
+    const provider = attr(a, EnvelopeAttribute.Provider);
+    if (!provider) throw new EnvelopeError(`message attribute ${EnvelopeAttribute.Provider} is missing`);
+    const requestId = attr(a, EnvelopeAttribute.RequestId) ?? "unknown";
+    const receivedAt = Number(attr(a, EnvelopeAttribute.ReceivedAt));
+    const encoding = (attr(a, EnvelopeAttribute.Encoding) ?? "utf8") as BodyEncoding;
+    if (!["utf8", "base64", "s3"].includes(encoding)) throw new EnvelopeError(`message attribute ${EnvelopeAttribute.Encoding} has unknown value "${encoding}"`);
+    const headers: Record<string, string> = {};
+    for (const name of Object.keys(a)) {
+        if (!name.startsWith(HeaderAttributePrefix)) continue;
+        const raw = attr(a, name) ?? "";
+        const value = raw.startsWith(HeaderValuePrefix) ? raw.slice(HeaderValuePrefix.length) : raw;
+        if (value !== "") headers[name.slice(HeaderAttributePrefix.length)] = value;
+    }
+    return {
+        provider,
+        requestId,
+        receivedAt: Number.isFinite(receivedAt) ? receivedAt : 0,
+        sourceIp: attr(a, EnvelopeAttribute.SourceIp) ?? "unknown",
+        url: attr(a, EnvelopeAttribute.Url),
+        headers,
+        body: encoding === "base64" ? Buffer.from(body, "base64") : Buffer.from(body, "utf8"),
+        encoding,
+        replayOf: attr(a, EnvelopeAttribute.Replay),
+    };
+}
+
+/**
+ * The `MessageAttributes` request parameter of the HTTP API SQS-SendMessage
+ * integration for a provider route: the same attributes `encodeEnvelope`
+ * produces, filled by API Gateway from the request context and headers.
+ */
+export function apiGatewayMessageAttributes(provider: string, declaredHeaders: readonly string[], signsUrl: boolean): string {
+    const attributes: Record<string, { DataType: string; StringValue: string }> = {
+        [EnvelopeAttribute.Provider]: { DataType: "String", StringValue: provider },
+        [EnvelopeAttribute.RequestId]: { DataType: "String", StringValue: "${context.requestId}" },
+        [EnvelopeAttribute.ReceivedAt]: { DataType: "Number", StringValue: "${context.requestTimeEpoch}" },
+        [EnvelopeAttribute.SourceIp]: { DataType: "String", StringValue: "${context.identity.sourceIp}" },
+    };
+    if (signsUrl) attributes[EnvelopeAttribute.Url] = { DataType: "String", StringValue: "https://${context.domainName}${context.path}" };
+    for (const name of declaredHeaders) {
+        attributes[HeaderAttributePrefix + name.toLowerCase()] = { DataType: "String", StringValue: `${HeaderValuePrefix}\${request.header.${name.toLowerCase()}}` };
+    }
+    return JSON.stringify(attributes);
+}

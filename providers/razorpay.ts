@@ -1,0 +1,44 @@
+/**
+ * Razorpay: `X-Razorpay-Signature`, hex HMAC-SHA256 of the body; event id in
+ * `X-Razorpay-Event-Id`.
+ */
+import { randomUUID } from "crypto";
+import { anyMatch, decodeDigest, facts, header, hmac, missing, noSecret, ok, parseJson, pathValue, randomId, reject } from "./crypto";
+import { PluginName, ProviderPlugin, RejectReason } from "./types";
+
+const SIGNATURE = "x-razorpay-signature";
+const ID = "x-razorpay-event-id";
+
+export const razorpay: ProviderPlugin = {
+    name: PluginName.Razorpay,
+    headers: [SIGNATURE, ID],
+    signsUrl: false,
+    signsTimestamp: false,
+    verify(request, secrets) {
+        const value = header(request, SIGNATURE);
+        if (!value) return missing(SIGNATURE);
+        if (!secrets.length) return noSecret();
+        const digest = decodeDigest(value, "hex");
+        if (!digest) return reject(RejectReason.MalformedSignature, `header ${SIGNATURE} must be hex`);
+        return anyMatch(secrets, [digest], (secret) => hmac("sha256", secret, request.body)) ? ok : reject(RejectReason.BadSignature, `header ${SIGNATURE} matches no configured secret`);
+    },
+    facts(request) {
+        const body = parseJson(request.body);
+        return facts(request.body, header(request, ID), pathValue(body, "event"), pathValue(body, "payload.payment.entity.id") ?? pathValue(body, "account_id"));
+    },
+    sign(body, secret) {
+        return { "X-Razorpay-Signature": hmac("sha256", secret, body).toString("hex"), "X-Razorpay-Event-Id": randomUUID() };
+    },
+    sample(now) {
+        return Buffer.from(
+            JSON.stringify({
+                entity: "event",
+                account_id: "acc_BFQ7uQEaa7j2z7",
+                event: "payment.captured",
+                contains: ["payment"],
+                payload: { payment: { entity: { id: randomId("pay_", now), amount: 50000, currency: "INR", status: "captured" } } },
+                created_at: Math.floor(now / 1000),
+            }),
+        );
+    },
+};

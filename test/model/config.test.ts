@@ -1,0 +1,128 @@
+/**
+ * Config validation and the pipeline model, without the engine.
+ */
+import { expect } from "chai";
+import { ConfigError, formatPath, parseConfig, validateConfig } from "../../model/config";
+import { ApiDefaults, ArchiveDefaults, Limits, ProviderDefaults, RouterDefaults } from "../../model/constants";
+import { buildPipelineModel, compileRoutes } from "../../model/pipeline";
+
+const problemsOf = (raw: unknown, handlers?: string[]) => {
+    const result = validateConfig(raw, { handlers });
+    return result.ok ? [] : result.problems;
+};
+
+describe("config validation", () => {
+    it("defaults: a minimal provider gets every documented default", () => {
+        // GIVEN a provider with only the required fields
+        const config = parseConfig({ providers: [{ name: "stripe", plugin: "stripe", secret: "s" }] });
+        // WHEN the model is built
+        const model = buildPipelineModel(config, "webhooks");
+        // THEN every default is resolved from the constants
+        expect(model.lanes).to.deep.equal([
+            {
+                id: "stripe-default",
+                provider: "stripe",
+                name: "default",
+                kind: "sqs",
+                ordering: false,
+                concurrency: ProviderDefaults.concurrency,
+                batchSize: ProviderDefaults.batchSize,
+                maxReceiveCount: ProviderDefaults.maxReceiveCount,
+                timeoutSeconds: ProviderDefaults.timeoutSeconds,
+                visibilityTimeoutSeconds: ProviderDefaults.timeoutSeconds * Limits.visibilityTimeoutFactor,
+                handler: ProviderDefaults.handler,
+                topic: undefined,
+            },
+        ]);
+        expect(model.router).to.deep.equal({
+            batchSize: RouterDefaults.batchSize,
+            batchWindowSeconds: RouterDefaults.batchWindowSeconds,
+            concurrency: RouterDefaults.concurrency,
+            timeoutSeconds: RouterDefaults.timeoutSeconds,
+            visibilityTimeoutSeconds: RouterDefaults.timeoutSeconds * 6,
+            maxReceiveCount: RouterDefaults.maxReceiveCount,
+            memorySize: RouterDefaults.memorySize,
+        });
+        expect(model.api).to.deep.equal({ throttleRateLimit: ApiDefaults.throttleRateLimit, throttleBurstLimit: ApiDefaults.throttleBurstLimit });
+        expect(model.archive).to.deep.equal({ ...ArchiveDefaults });
+        expect(model.providers[0]).to.deep.include({ path: "/webhooks/stripe", ingress: "direct", toleranceSeconds: 300, secretCount: 1, signsTimestamp: true });
+        expect(model.providers[0].routes).to.deep.equal([{ pattern: "*", target: "stripe-default" }]);
+        expect(model.usesKafka).to.equal(false);
+    });
+
+    it("names every problem by path, all at once", () => {
+        const problems = problemsOf({
+            providers: [
+                { name: "stripe", plugin: "stripe", concurrency: 1 },
+                { name: "Bad_Name", plugin: "paypal", batchSize: 0 },
+                { name: "x", plugin: "github", timeoutSeconds: 901, colour: "red" },
+            ],
+            routerr: {},
+        });
+        expect(problems).to.have.members([
+            "providers[0].concurrency: must be between 2 and 1000",
+            "providers[1].name: must be lowercase letters, digits and '-', starting and ending with a letter or digit",
+            "providers[1].plugin: must be one of stripe, github, shopify, slack, twilio, razorpay, standard-webhooks, hmac",
+            "providers[1].batchSize: must be between 1 and 10000",
+            "providers[2].timeoutSeconds: must be between 1 and 900",
+            'providers[2]: unknown key "colour" (check the spelling against the README\'s config reference)',
+            '(config): unknown key "routerr" (check the spelling against the README\'s config reference)',
+        ]);
+    });
+
+    it("refuses duplicate names, undeclared lanes, hmac without a signature, and hmac-only keys on a built-in", () => {
+        const problems = problemsOf({
+            providers: [
+                { name: "a", plugin: "hmac" },
+                { name: "a", plugin: "stripe", eventIdPath: "id", routes: { "invoice.*": "billing" } },
+            ],
+        });
+        expect(problems).to.have.members([
+            "providers[0].signature: is required when plugin is hmac (header, algorithm, encoding)",
+            'providers[1].name: "a" is already used by providers[0] (names must be unique; they are the URL path)',
+            "providers[1].eventIdPath: only applies to plugin hmac (plugin is stripe; remove it)",
+            'providers[1].routes["invoice.*"]: lane "billing" is not declared (use default, drop, or one of providers[1].lanes: default)',
+        ]);
+    });
+
+    it("refuses a FIFO batch above 10 and an unknown handler", () => {
+        const problems = problemsOf({ providers: [{ name: "a", plugin: "github", ordering: true, batchSize: 50, handler: "nope" }] }, ["log"]);
+        expect(problems).to.have.members(["providers[0].batchSize: must be at most 10 on an ordered (FIFO) lane, got 50", 'providers[0].handler: "nope" is not a module in handlers/app (known: log)']);
+    });
+
+    it("requires at least one provider", () => {
+        expect(problemsOf({})).to.deep.equal(["providers: is required"]);
+        expect(problemsOf({ providers: [] })).to.deep.equal(["providers: must declare at least one provider"]);
+    });
+
+    it("ConfigError lists every problem in its message", () => {
+        expect(() => parseConfig({ providers: [{ name: "a", plugin: "x" }] })).to.throw(ConfigError, /providers\[0\]\.plugin: must be one of/);
+    });
+
+    it("formats paths the way users write them", () => {
+        expect(formatPath(["providers", 2, "signature", "header"])).to.equal("providers[2].signature.header");
+    });
+});
+
+describe("routing rules", () => {
+    it("first match wins, * matches any run of characters, unmatched events go to the default lane", () => {
+        const config = parseConfig({
+            providers: [{ name: "stripe", plugin: "stripe", routes: { "invoice.paid": "billing", "invoice.*": "drop", "customer.*.created": "billing" }, lanes: { billing: {} } }],
+        });
+        const route = compileRoutes(buildPipelineModel(config).providers[0].routes);
+        expect(["invoice.paid", "invoice.voided", "customer.subscription.created", "customer.created", "charge.succeeded", "invoice"].map(route)).to.deep.equal([
+            "stripe-billing",
+            "drop",
+            "stripe-billing",
+            "stripe-default",
+            "stripe-default",
+            "stripe-default",
+        ]);
+    });
+
+    it("treats regex characters in patterns literally", () => {
+        const config = parseConfig({ providers: [{ name: "p", plugin: "github", routes: { "a+b": "drop" } }] });
+        const route = compileRoutes(buildPipelineModel(config).providers[0].routes);
+        expect([route("a+b"), route("aab")]).to.deep.equal(["drop", "p-default"]);
+    });
+});
