@@ -49,6 +49,8 @@ export interface WorkerRuntimeConfig {
     readonly idempotencyTable: string;
     /** Seconds an idempotency record is kept. */
     readonly idempotencyTtlSeconds: number;
+    /** FIFO lane: stop at the first failure of a batch so order holds. @default false */
+    readonly ordering?: boolean;
 }
 
 /** The secret value format stored in Secrets Manager for a provider. */

@@ -165,6 +165,9 @@ async function main(): Promise<number> {
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
     process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
+    // The functions under test log and emit metrics through Powertools: keep the test output readable.
+    process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
+    process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
     if (broker) process.env.KAFKA_BROKERS = broker.brokers.join(",");
     else delete process.env.KAFKA_BROKERS;
 

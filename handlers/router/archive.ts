@@ -1,0 +1,85 @@
+/**
+ * The archive: every request the router accepted (raw/) or rejected
+ * (quarantine/), written in batches as gzip NDJSON, one object per provider
+ * and hour per router invocation, under Hive-style partitions so Athena (or
+ * `replay`) can select by provider and time:
+ *
+ *   raw/provider=stripe/dt=2026-11-23/hour=14/<received-ms>-<batch id>.ndjson.gz
+ *
+ * Each line holds what is needed to replay the request byte for byte: the
+ * declared headers, the URL when the scheme signs it, and the exact body.
+ */
+import { gunzipSync, gzipSync } from "zlib";
+import type { Envelope } from "../../model/envelope";
+
+export const ArchiveRecordVersion = 1;
+
+export interface ArchiveRecord {
+    readonly v: typeof ArchiveRecordVersion;
+    readonly provider: string;
+    readonly requestId: string;
+    readonly receivedAt: number;
+    readonly sourceIp: string;
+    readonly url?: string;
+    readonly headers: Readonly<Record<string, string>>;
+    /** Body as UTF-8 text when it is valid UTF-8, else `bodyBase64`. */
+    readonly body?: string;
+    readonly bodyBase64?: string;
+    /** Accepted requests: what the router read and where it went. */
+    readonly eventId?: string;
+    readonly eventType?: string;
+    readonly target?: string;
+    /** Quarantined requests: why. */
+    readonly reason?: string;
+    readonly detail?: string;
+}
+
+/** `raw/provider=<p>/dt=YYYY-MM-DD/hour=HH/` for a time in ms. */
+export function partitionPrefix(prefix: string, provider: string, at: number): string {
+    const iso = new Date(Number.isFinite(at) && at > 0 ? at : Date.now()).toISOString();
+    return `${prefix}/provider=${provider}/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}/`;
+}
+
+export function archiveRecord(envelope: Envelope, body: Buffer, extra: Partial<ArchiveRecord>): ArchiveRecord {
+    const text = body.toString("utf8");
+    const utf8 = Buffer.from(text, "utf8").equals(body);
+    return {
+        v: ArchiveRecordVersion,
+        provider: envelope.provider,
+        requestId: envelope.requestId,
+        receivedAt: envelope.receivedAt,
+        sourceIp: envelope.sourceIp,
+        url: envelope.url,
+        headers: envelope.headers,
+        ...(utf8 ? { body: text } : { bodyBase64: body.toString("base64") }),
+        ...extra,
+    };
+}
+
+export function encodeArchive(records: readonly ArchiveRecord[]): Buffer {
+    return gzipSync(records.map((r) => JSON.stringify(r)).join("\n") + "\n");
+}
+
+export function decodeArchive(data: Buffer): ArchiveRecord[] {
+    const text = (data[0] === 0x1f && data[1] === 0x8b ? gunzipSync(data) : data).toString("utf8");
+    return text
+        .split("\n")
+        .filter((line) => line.trim())
+        .map((line) => JSON.parse(line) as ArchiveRecord);
+}
+
+/** The exact request bytes an archive record holds. */
+export function archivedBody(record: ArchiveRecord): Buffer {
+    return record.bodyBase64 !== undefined ? Buffer.from(record.bodyBase64, "base64") : Buffer.from(record.body ?? "", "utf8");
+}
+
+/** `<object key>#<line>`: where one request sits in the archive. */
+export function archivePointer(key: string, line: number): string {
+    return `${key}#${line}`;
+}
+
+export function parseArchivePointer(pointer: string): { key: string; line: number } {
+    const at = pointer.lastIndexOf("#");
+    if (at < 0) throw new Error(`archive pointer "${pointer}" has no #<line>`);
+    return { key: pointer.slice(0, at), line: Number(pointer.slice(at + 1)) };
+}

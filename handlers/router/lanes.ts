@@ -1,0 +1,115 @@
+/**
+ * Sending lane messages: SQS lanes in `SendMessageBatch` calls (10 entries and
+ * 1 MiB at most per call; FIFO lanes with group id = ordering key and
+ * deduplication id = a hash of the lane and event id), Kafka lanes through a
+ * publisher (keyed by the ordering key). Each outcome is per message, so a
+ * partial failure fails exactly the records whose messages were not taken.
+ */
+import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { createHash } from "crypto";
+import { Limits } from "../../model/constants";
+import type { LaneRuntime } from "../../model/runtime-config";
+
+export interface OutboundMessage {
+    /** The catch-all record this message came from. */
+    readonly recordId: string;
+    readonly lane: LaneRuntime;
+    readonly body: string;
+    readonly eventId: string;
+    readonly orderingKey?: string;
+    readonly provider: string;
+}
+
+/** Publishes to Kafka topics; resolves only once the broker acknowledged every message (acks=all). */
+export interface KafkaPublisher {
+    publish(topic: string, messages: readonly { key: string; value: string }[]): Promise<void>;
+}
+
+/** SendMessageBatch: at most 10 entries and 1 MiB of payload (bodies + attributes) per call. */
+export const SqsBatch = { maxEntries: 10, maxBytes: Limits.sqsMaxMessageBytes } as const;
+
+const groupIdPattern = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
+
+/** FIFO message group: the ordering key when it is a legal group id, its hash otherwise; the provider when there is none (one order for the lane). */
+export function messageGroupId(orderingKey: string | undefined, provider: string): string {
+    const key = orderingKey ?? provider;
+    return groupIdPattern.test(key) ? key : createHash("sha256").update(key).digest("hex");
+}
+
+/** FIFO deduplication id: stable per lane and provider event id (SQS drops a resend within 5 minutes). */
+export function deduplicationId(laneId: string, eventId: string): string {
+    return createHash("sha256").update(`${laneId}\n${eventId}`).digest("hex");
+}
+
+/** Split into SendMessageBatch-sized chunks by count and bytes. */
+export function chunkForSqs<T extends { body: string }>(messages: readonly T[]): T[][] {
+    const chunks: T[][] = [];
+    let current: T[] = [];
+    let bytes = 0;
+    for (const m of messages) {
+        const size = Buffer.byteLength(m.body) + 256; // ids and group ids
+        if (current.length && (current.length === SqsBatch.maxEntries || bytes + size > SqsBatch.maxBytes)) {
+            chunks.push(current);
+            current = [];
+            bytes = 0;
+        }
+        current.push(m);
+        bytes += size;
+    }
+    if (current.length) chunks.push(current);
+    return chunks;
+}
+
+export interface SendOutcome {
+    /** Record ids whose message was not taken, with why. */
+    readonly failed: Map<string, string>;
+    /** API calls made. */
+    readonly calls: number;
+}
+
+/** Send to one SQS lane; never throws: failures are reported per record. */
+export async function sendToSqsLane(sqs: SQSClient, lane: LaneRuntime, messages: readonly OutboundMessage[]): Promise<SendOutcome> {
+    const failed = new Map<string, string>();
+    let calls = 0;
+    if (!lane.queueUrl) {
+        for (const m of messages) failed.set(m.recordId, `lane ${lane.id} has no queue URL`);
+        return { failed, calls };
+    }
+    for (const chunk of chunkForSqs(messages)) {
+        calls += 1;
+        try {
+            const out = await sqs.send(
+                new SendMessageBatchCommand({
+                    QueueUrl: lane.queueUrl,
+                    Entries: chunk.map((m, i) => ({
+                        Id: String(i),
+                        MessageBody: m.body,
+                        ...(lane.ordering ? { MessageGroupId: messageGroupId(m.orderingKey, m.provider), MessageDeduplicationId: deduplicationId(lane.id, m.eventId) } : {}),
+                    })),
+                }),
+            );
+            for (const f of out.Failed ?? []) {
+                const m = chunk[Number(f.Id)];
+                if (m) failed.set(m.recordId, `${f.Code}: ${f.Message ?? ""}`);
+            }
+        } catch (err) {
+            for (const m of chunk) failed.set(m.recordId, `${(err as Error).name}: ${(err as Error).message}`);
+        }
+    }
+    return { failed, calls };
+}
+
+/** Send to one Kafka lane: one produce call for the lane's messages, all or nothing. */
+export async function sendToKafkaLane(publisher: KafkaPublisher | undefined, lane: LaneRuntime, messages: readonly OutboundMessage[]): Promise<SendOutcome> {
+    const failed = new Map<string, string>();
+    if (!publisher || !lane.topic) {
+        for (const m of messages) failed.set(m.recordId, `lane ${lane.id} is a Kafka lane but the router has no Kafka producer (set webhook-pipeline:kafka)`);
+        return { failed, calls: 0 };
+    }
+    try {
+        await publisher.publish(lane.topic, messages.map((m) => ({ key: m.orderingKey ?? m.eventId, value: m.body })));
+    } catch (err) {
+        for (const m of messages) failed.set(m.recordId, `${(err as Error).name}: ${(err as Error).message}`);
+    }
+    return { failed, calls: 1 };
+}

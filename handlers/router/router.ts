@@ -1,0 +1,286 @@
+/**
+ * The router: a batch of catch-all messages in, lane messages and archive
+ * objects out. Plain logic with its clients passed in; `lambda.ts` adapts it
+ * to an SQS event source and the local pipeline calls it directly.
+ *
+ * For each message: read the envelope, find the provider, verify the
+ * signature against the provider's secret(s), read the event id, type and
+ * ordering key, and pick the lane by the provider's rules. Then, for the
+ * batch: write the archive (one object per provider and hour), and send each
+ * lane its messages in batches. A message is reported as failed (and so
+ * redelivered) unless it was archived AND routed, dropped or quarantined.
+ *
+ * Bad input never blocks a batch and is never retried: an unreadable
+ * envelope, an unknown provider, a missing, malformed, forged or stale
+ * signature, or a provider without a secret is written to quarantine/ with
+ * its reason and counted.
+ */
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { createHash, randomUUID } from "crypto";
+import { ArchivePrefix } from "../../model/constants";
+import { decodeEnvelope, Envelope, EnvelopeError, EventAttribute, SdkAttribute } from "../../model/envelope";
+import { LaneMessage, LaneMessageVersion } from "../../model/lane-message";
+import { compileRoutes } from "../../model/pipeline";
+import type { ProviderRuntime, RouterRuntimeConfig } from "../../model/runtime-config";
+import { getPlugin } from "../../providers";
+import type { ProviderPlugin, WebhookRequest } from "../../providers/types";
+import { silentLogger, HandlerLogger } from "../shared/logger";
+import type { SecretReader } from "../shared/secrets";
+import { archivePointer, archiveRecord, ArchiveRecord, encodeArchive, partitionPrefix } from "./archive";
+import { KafkaPublisher, OutboundMessage, sendToKafkaLane, sendToSqsLane } from "./lanes";
+
+/** Why a request was quarantined besides the plugins' RejectReasons. */
+export const QuarantineReason = {
+    MalformedEnvelope: "malformed-envelope",
+    UnknownProvider: "unknown-provider",
+} as const;
+
+/** A catch-all message, as the Lambda event or ReceiveMessage gives it. */
+export interface InboundRecord {
+    readonly messageId: string;
+    readonly body: string;
+    readonly attributes: Record<string, SdkAttribute | EventAttribute | undefined> | undefined;
+}
+
+export interface RouterDeps {
+    readonly config: RouterRuntimeConfig;
+    readonly sqs: SQSClient;
+    readonly s3: S3Client;
+    readonly secrets: SecretReader;
+    /** Needed only when a lane is a Kafka lane. */
+    readonly kafka?: KafkaPublisher;
+    readonly logger?: HandlerLogger;
+    readonly now?: () => number;
+}
+
+/** What one batch did, for metrics, `/_status` and benchmarks. */
+export interface RouterReport {
+    readonly received: number;
+    /** Verified and archived. */
+    accepted: number;
+    /** Provider -> reason -> count. */
+    readonly quarantined: Record<string, Record<string, number>>;
+    /** Lane id -> messages taken by the lane. */
+    readonly routed: Record<string, number>;
+    /** Provider -> events archived and dropped by a `drop` route. */
+    readonly dropped: Record<string, number>;
+    /** Provider -> requests archived (raw/), replays excluded. */
+    readonly archived: Record<string, number>;
+    /** Records reported as batch item failures (redelivered). */
+    failed: number;
+    /** AWS API calls made by this batch, by kind. */
+    readonly calls: { archive: number; send: number; claims: number };
+}
+
+export interface RouterResult {
+    /** Message ids to report as batch item failures. */
+    readonly failures: string[];
+    readonly report: RouterReport;
+}
+
+interface Pending {
+    readonly record: InboundRecord;
+    envelope?: Envelope;
+    body?: Buffer;
+    provider?: ProviderRuntime;
+    /** Set when the request goes to quarantine. */
+    reject?: { reason: string; detail: string };
+    facts?: { eventId: string; eventType: string; orderingKey?: string };
+    target?: string;
+    archiveKey?: string;
+    /** Transient problem: report as failure, do nothing else. */
+    error?: string;
+}
+
+const inc = (map: Record<string, number>, key: string, by = 1) => {
+    map[key] = (map[key] ?? 0) + by;
+};
+
+export function createRouter(deps: RouterDeps): (records: readonly InboundRecord[]) => Promise<RouterResult> {
+    const logger = deps.logger ?? silentLogger;
+    const now = deps.now ?? Date.now;
+    const { config } = deps;
+    // Plugins and route tables are compiled once per container.
+    const plugins: Record<string, ProviderPlugin> = {};
+    const routers: Record<string, (eventType: string) => string> = {};
+    for (const p of Object.values(config.providers)) {
+        plugins[p.name] = getPlugin(p.plugin, p.hmac);
+        routers[p.name] = compileRoutes(p.routes);
+    }
+
+    async function resolveBody(p: Pending, calls: RouterReport["calls"]) {
+        const envelope = p.envelope!;
+        if (envelope.encoding !== "s3") return envelope.body;
+        // The ingress function put a large body into S3 first (claim check).
+        const pointer = JSON.parse(envelope.body.toString("utf8")) as { bucket: string; key: string };
+        calls.claims += 1;
+        const out = await deps.s3.send(new GetObjectCommand({ Bucket: pointer.bucket, Key: pointer.key }));
+        return Buffer.from(await out.Body!.transformToByteArray());
+    }
+
+    async function inspect(p: Pending, calls: RouterReport["calls"]) {
+        try {
+            p.envelope = decodeEnvelope(p.record.body, p.record.attributes);
+        } catch (err) {
+            if (!(err instanceof EnvelopeError)) throw err;
+            p.reject = { reason: QuarantineReason.MalformedEnvelope, detail: err.message };
+            return;
+        }
+        try {
+            p.body = await resolveBody(p, calls);
+        } catch (err) {
+            p.error = `reading the claim-checked body failed: ${(err as Error).message}`;
+            return;
+        }
+        const provider = config.providers[p.envelope.provider];
+        if (!provider) {
+            p.reject = { reason: QuarantineReason.UnknownProvider, detail: `provider "${p.envelope.provider}" is not configured` };
+            return;
+        }
+        p.provider = provider;
+        let secrets: readonly string[];
+        try {
+            secrets = await deps.secrets(provider.secretId);
+        } catch (err) {
+            p.error = (err as Error).message;
+            return;
+        }
+        const request: WebhookRequest = { headers: p.envelope.headers, body: p.body, url: p.envelope.url ?? "" };
+        const plugin = plugins[provider.name];
+        // A replay re-sends archived bytes: the signature must still verify, the timestamp may be old.
+        const tolerance = p.envelope.replayOf ? Number.MAX_SAFE_INTEGER : provider.toleranceSeconds;
+        const verdict = plugin.verify(request, secrets, { now: now(), toleranceSeconds: tolerance });
+        if (!verdict.ok) {
+            p.reject = { reason: verdict.reason, detail: verdict.detail };
+            return;
+        }
+        p.facts = plugin.facts(request);
+        p.target = routers[provider.name](p.facts.eventType);
+    }
+
+    return async function route(records) {
+        const report: RouterReport = { received: records.length, accepted: 0, quarantined: {}, routed: {}, dropped: {}, archived: {}, failed: 0, calls: { archive: 0, send: 0, claims: 0 } };
+        const pending: Pending[] = records.map((record) => ({ record }));
+        await Promise.all(pending.map((p) => inspect(p, report.calls).catch((err: Error) => void (p.error = `${err.name}: ${err.message}`))));
+
+        // Archive: one object per (prefix, provider, hour). Replays are already archived.
+        const groups = new Map<string, { items: Pending[]; lines: ArchiveRecord[] }>();
+        for (const p of pending) {
+            if (p.error || !p.envelope) {
+                if (!p.error && p.reject) {
+                    // An unreadable envelope still gets quarantined, with what can be read.
+                    const key = partitionPrefix(ArchivePrefix.Quarantine, "unknown", now());
+                    const group = groups.get(key) ?? { items: [], lines: [] };
+                    group.items.push(p);
+                    group.lines.push({ v: 1, provider: "unknown", requestId: p.record.messageId, receivedAt: now(), sourceIp: "unknown", headers: {}, body: p.record.body, reason: p.reject.reason, detail: p.reject.detail });
+                    groups.set(key, group);
+                }
+                continue;
+            }
+            if (p.envelope.replayOf && !p.reject) {
+                p.archiveKey = p.envelope.replayOf;
+                continue;
+            }
+            const prefix = p.reject ? ArchivePrefix.Quarantine : ArchivePrefix.Raw;
+            const key = partitionPrefix(prefix, p.envelope.provider, p.envelope.receivedAt);
+            const group = groups.get(key) ?? { items: [], lines: [] };
+            group.items.push(p);
+            group.lines.push(
+                archiveRecord(p.envelope, p.body!, p.reject ? { reason: p.reject.reason, detail: p.reject.detail } : { eventId: p.facts!.eventId, eventType: p.facts!.eventType, target: p.target }),
+            );
+            groups.set(key, group);
+        }
+        const batchId = randomUUID();
+        await Promise.all(
+            [...groups].map(async ([prefix, group]) => {
+                const key = `${prefix}${now()}-${batchId}.ndjson.gz`;
+                report.calls.archive += 1;
+                try {
+                    await deps.s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: encodeArchive(group.lines), ContentType: "application/x-ndjson", ContentEncoding: "gzip" }));
+                    group.items.forEach((p, line) => (p.archiveKey = archivePointer(key, line)));
+                } catch (err) {
+                    for (const p of group.items) p.error = `archiving to ${key} failed: ${(err as Error).message}`;
+                }
+            }),
+        );
+
+        // Quarantined and dropped requests are done once archived; the rest go to their lanes.
+        const byLane = new Map<string, OutboundMessage[]>();
+        for (const p of pending) {
+            if (p.error) continue;
+            const provider = p.envelope?.provider ?? "unknown";
+            if (p.reject) {
+                inc((report.quarantined[provider] ??= {}), p.reject.reason);
+                logger.warn("webhook quarantined", { provider, requestId: p.envelope?.requestId, reason: p.reject.reason, detail: p.reject.detail, archiveKey: p.archiveKey });
+                continue;
+            }
+            report.accepted += 1;
+            if (!p.envelope!.replayOf) inc(report.archived, provider);
+            if (p.target === "drop") {
+                inc(report.dropped, provider);
+                continue;
+            }
+            const lane = config.lanes[p.target!];
+            if (!lane) {
+                p.error = `route target ${p.target} is not a lane of this pipeline`;
+                continue;
+            }
+            const body = await laneMessageBody(p, lane.id, report.calls).catch((err: Error) => {
+                p.error = `claim check failed: ${err.message}`;
+                return undefined;
+            });
+            if (body === undefined) continue;
+            const list = byLane.get(lane.id) ?? [];
+            list.push({ recordId: p.record.messageId, lane, body, eventId: p.facts!.eventId, orderingKey: p.facts!.orderingKey, provider });
+            byLane.set(lane.id, list);
+        }
+
+        const failedSends = new Map<string, string>();
+        await Promise.all(
+            [...byLane].map(async ([laneId, messages]) => {
+                const lane = config.lanes[laneId];
+                const outcome = lane.kind === "kafka" ? await sendToKafkaLane(deps.kafka, lane, messages) : await sendToSqsLane(deps.sqs, lane, messages);
+                report.calls.send += outcome.calls;
+                for (const [id, why] of outcome.failed) failedSends.set(id, `sending to lane ${laneId} failed: ${why}`);
+                inc(report.routed, laneId, messages.length - outcome.failed.size);
+            }),
+        );
+
+        const failures: string[] = [];
+        for (const p of pending) {
+            const error = p.error ?? failedSends.get(p.record.messageId);
+            if (!error) continue;
+            failures.push(p.record.messageId);
+            logger.error("webhook will be retried", { messageId: p.record.messageId, provider: p.envelope?.provider, requestId: p.envelope?.requestId, error });
+        }
+        report.failed = failures.length;
+        return { failures, report };
+
+        async function laneMessageBody(p: Pending, laneId: string, calls: RouterReport["calls"]): Promise<string> {
+            const body = p.body!;
+            const base = {
+                v: LaneMessageVersion,
+                provider: p.envelope!.provider,
+                lane: laneId,
+                requestId: p.envelope!.requestId,
+                eventId: p.facts!.eventId,
+                eventType: p.facts!.eventType,
+                orderingKey: p.facts!.orderingKey,
+                receivedAt: p.envelope!.receivedAt,
+                archiveKey: p.archiveKey!,
+                ...(p.envelope!.replayOf ? { replay: true } : {}),
+            } satisfies Omit<LaneMessage, "body" | "bodyBase64" | "claim">;
+            const text = body.toString("utf8");
+            const utf8 = Buffer.from(text, "utf8").equals(body);
+            if (body.length <= config.inlineBodyBytes) {
+                return JSON.stringify(utf8 ? { ...base, body: text } : { ...base, bodyBase64: body.toString("base64") });
+            }
+            // Claim check: the body goes to S3, the lane message carries the pointer.
+            const key = `${ArchivePrefix.Claims}/${base.provider}/${createHash("sha256").update(`${base.requestId}\n${base.eventId}`).digest("hex")}`;
+            calls.claims += 1;
+            await deps.s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: body }));
+            return JSON.stringify({ ...base, claim: { bucket: config.bucket, key } });
+        }
+    };
+}

@@ -1,0 +1,53 @@
+/**
+ * Signing secrets, read from Secrets Manager at run time and cached per
+ * container (never in code, environment or logs). The stored value is JSON
+ * `{"secrets": ["current", "previous"]}`; any listed secret may match, which
+ * is how rotation works: add the new one first, remove the old one later.
+ *
+ * A plain 30-line TTL cache on the SDK call instead of Powertools Parameters:
+ * the router needs one GetSecretValue per provider per TTL and must tell "no
+ * secret set yet" (quarantine as no-secret) from "Secrets Manager failed"
+ * (retry), which the SDK's error names say directly.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SecretUnavailableError } from "./errors";
+
+export type SecretReader = (secretId: string) => Promise<readonly string[]>;
+
+/** `{"secrets": [...]}`, or a bare string for a single secret set by hand. */
+export function parseSecretValue(text: string | undefined): string[] {
+    if (!text) return [];
+    try {
+        const value = JSON.parse(text) as unknown;
+        if (value && typeof value === "object" && Array.isArray((value as { secrets?: unknown }).secrets)) {
+            return ((value as { secrets: unknown[] }).secrets).filter((s): s is string => typeof s === "string" && s.length > 0);
+        }
+        if (typeof value === "string") return value ? [value] : [];
+    } catch {
+        // not JSON: a bare secret
+    }
+    return [text];
+}
+
+/** Errors that mean "the secret has no value yet": the provider is quarantined as no-secret, not retried. */
+// An array, not a Set: module-level Sets and Maps do not survive function serialization.
+const notSetErrors: readonly string[] = ["ResourceNotFoundException"];
+
+/** A reader that caches each secret for `ttlMs` (default 5 minutes) and shares in-flight reads. */
+export function cachedSecretReader(client: SecretsManagerClient, ttlMs = 5 * 60_000, now: () => number = Date.now): SecretReader {
+    const cache: Record<string, { at: number; value: Promise<readonly string[]> }> = {};
+    return (secretId) => {
+        const hit = cache[secretId];
+        if (hit && now() - hit.at < ttlMs) return hit.value;
+        const value = client.send(new GetSecretValueCommand({ SecretId: secretId })).then(
+            (out) => parseSecretValue(out.SecretString),
+            (err: Error) => {
+                if (notSetErrors.includes(err.name)) return [];
+                delete cache[secretId]; // do not cache failures
+                throw new SecretUnavailableError(`reading secret ${secretId} failed: ${err.name}: ${err.message}`);
+            },
+        );
+        cache[secretId] = { at: now(), value };
+        return value;
+    };
+}

@@ -1,0 +1,118 @@
+/**
+ * The local stand-in for API Gateway: `POST /webhooks/<provider>` turns each
+ * request into exactly the catch-all message the HTTP API mapping produces
+ * (model/envelope.ts) and answers 200 once it is enqueued. Providers with a
+ * handshake are answered the way the ingress function answers them.
+ *
+ * Answers: 200 enqueued (or the handshake answer), 404 unknown provider or
+ * path, 405 other methods, 413 body over the SQS message limit (API Gateway's
+ * direct integration cannot enqueue it either), 503 when the queue refuses.
+ */
+import * as http from "http";
+import { randomUUID } from "crypto";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { encodeEnvelope } from "../model/envelope";
+import { Limits } from "../model/constants";
+import type { ProviderModel } from "../model/pipeline";
+import { getPlugin } from "../providers";
+import type { ProviderPlugin } from "../providers/types";
+
+export interface HttpIngressOptions {
+    readonly sqs: SQSClient;
+    readonly catchAllQueueUrl: string;
+    readonly providers: readonly ProviderModel[];
+    /** Secrets per provider, for answering handshakes. */
+    readonly secrets: (provider: string) => Promise<readonly string[]>;
+    /** Extra routes (`GET /_status`, ...). Return false to fall through to 404. */
+    readonly extra?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
+    /** Called for each request: provider (or undefined) and status code. */
+    readonly onRequest?: (provider: string | undefined, status: number) => void;
+    readonly now?: () => number;
+}
+
+/** Bytes left for the body once the envelope's attributes are in the message. */
+export const maxLocalBodyBytes = Limits.sqsMaxMessageBytes - 8 * 1024;
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) {
+    res.writeHead(status, headers);
+    res.end(typeof body === "string" ? body : JSON.stringify(body));
+}
+
+async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | "too-large"> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > limit) return "too-large";
+        chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+}
+
+export function createHttpIngress(options: HttpIngressOptions): http.Server {
+    const byName = new Map<string, { model: ProviderModel; plugin: ProviderPlugin }>(options.providers.map((p) => [p.name, { model: p, plugin: getPlugin(p.plugin, p.hmac) }]));
+    const now = options.now ?? Date.now;
+    return http.createServer(async (req, res) => {
+        const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "127.0.0.1"}`);
+        const match = /^\/webhooks\/([^/]+)\/?$/.exec(url.pathname);
+        try {
+            if (!match) {
+                if (options.extra && (await options.extra(req, res))) return;
+                options.onRequest?.(undefined, 404);
+                return send(res, 404, { error: `no route for ${req.method} ${url.pathname}; webhooks go to POST /webhooks/<provider>` });
+            }
+            const name = match[1];
+            const provider = byName.get(name);
+            if (!provider) {
+                options.onRequest?.(name, 404);
+                return send(res, 404, { error: `unknown provider "${name}" (configured: ${[...byName.keys()].join(", ")})` });
+            }
+            if (req.method !== "POST") {
+                options.onRequest?.(name, 405);
+                return send(res, 405, { error: "use POST" }, { "content-type": "application/json", allow: "POST" });
+            }
+            const body = await readBody(req, maxLocalBodyBytes);
+            if (body === "too-large") {
+                options.onRequest?.(name, 413);
+                return send(res, 413, { error: `body exceeds ${maxLocalBodyBytes} bytes, the most an SQS message can carry with the envelope` });
+            }
+            const headers: Record<string, string> = {};
+            for (const [k, v] of Object.entries(req.headers)) {
+                // A repeated header arrives as several values; API Gateway joins them with commas.
+                if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(",") : v;
+            }
+            const publicUrl = `${url.protocol}//${url.host}${url.pathname}${url.search}`;
+            const challenge = provider.plugin.handshake?.({ headers, body, url: publicUrl });
+            if (challenge) {
+                const verdict = provider.plugin.verify({ headers, body, url: publicUrl }, await options.secrets(name), { now: now(), toleranceSeconds: provider.model.toleranceSeconds });
+                const status = verdict.ok ? challenge.statusCode : 401;
+                options.onRequest?.(name, status);
+                return verdict.ok ? send(res, status, challenge.body, challenge.headers as Record<string, string>) : send(res, 401, { error: verdict.reason });
+            }
+            const requestId = randomUUID();
+            const message = encodeEnvelope(
+                {
+                    provider: name,
+                    requestId,
+                    receivedAt: now(),
+                    sourceIp: req.socket.remoteAddress ?? "unknown",
+                    url: provider.model.signsUrl ? publicUrl : undefined,
+                    headers,
+                    body,
+                },
+                provider.model.headers,
+            );
+            try {
+                await options.sqs.send(new SendMessageCommand({ QueueUrl: options.catchAllQueueUrl, ...message }));
+            } catch (err) {
+                options.onRequest?.(name, 503);
+                return send(res, 503, { error: `could not enqueue: ${(err as Error).message}` });
+            }
+            options.onRequest?.(name, 200);
+            return send(res, 200, { accepted: true, requestId });
+        } catch (err) {
+            options.onRequest?.(match?.[1], 500);
+            return send(res, 500, { error: (err as Error).message });
+        }
+    });
+}

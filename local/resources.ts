@@ -1,0 +1,129 @@
+/**
+ * The local backend: maps the pipeline model onto an AWS emulator (moto) the
+ * way components/ maps it onto AWS: catch-all queue + DLQ, one queue + DLQ
+ * per lane (FIFO when ordered, redrive at maxReceiveCount, visibility 6x the
+ * timeout), the archive bucket, the idempotency table and one secret per
+ * provider holding `{"secrets": [...]}`.
+ */
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import type { PipelineModel } from "../model/pipeline";
+import type { LaneRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
+import { Limits } from "../model/constants";
+
+export interface LocalQueue {
+    readonly url: string;
+    readonly arn: string;
+    readonly name: string;
+}
+
+export interface LocalQueuePair {
+    readonly queue: LocalQueue;
+    readonly dlq: LocalQueue;
+}
+
+export interface LocalResources {
+    readonly catchAll: LocalQueuePair;
+    readonly lanes: Readonly<Record<string, LocalQueuePair>>;
+    readonly bucket: string;
+    readonly table: string;
+    readonly secretIds: Readonly<Record<string, string>>;
+    readonly router: RouterRuntimeConfig;
+    readonly workers: Readonly<Record<string, WorkerRuntimeConfig>>;
+}
+
+export interface LocalClients {
+    readonly sqs: SQSClient;
+    readonly s3: S3Client;
+    readonly secrets: SecretsManagerClient;
+    readonly dynamo: DynamoDBClient;
+}
+
+/** Clients for the emulator at `endpoint` (S3 needs path-style addressing there). */
+export function localClients(endpoint: string, region = "us-east-1"): LocalClients {
+    const common = { endpoint, region, credentials: { accessKeyId: "test", secretAccessKey: "test" } };
+    return {
+        sqs: new SQSClient(common),
+        s3: new S3Client({ ...common, forcePathStyle: true }),
+        secrets: new SecretsManagerClient(common),
+        dynamo: new DynamoDBClient(common),
+    };
+}
+
+async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<LocalQueue> {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
+    return { url: QueueUrl!, arn: Attributes!.QueueArn!, name };
+}
+
+async function createQueuePair(sqs: SQSClient, base: string, fifo: boolean, visibilityTimeoutSeconds: number, maxReceiveCount: number): Promise<LocalQueuePair> {
+    const suffix = fifo ? ".fifo" : "";
+    const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: "true" } : {};
+    const dlq = await createQueue(sqs, `${base}-dlq${suffix}`, { ...fifoAttributes, MessageRetentionPeriod: String(14 * 24 * 3600) });
+    const queue = await createQueue(sqs, `${base}${suffix}`, {
+        ...fifoAttributes,
+        VisibilityTimeout: String(visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }),
+    });
+    return { queue, dlq };
+}
+
+export interface CreateLocalOptions {
+    /** Prefix for every name, so several pipelines can share one emulator. @default model.name */
+    readonly prefix?: string;
+    /** Override every lane's visibility timeout (seconds), e.g. 1 to see retries quickly. */
+    readonly visibilityTimeoutSeconds?: number;
+}
+
+/** Create everything the model needs in the emulator; idempotent for the same prefix. */
+export async function createLocalResources(model: PipelineModel, secrets: Readonly<Record<string, readonly string[]>>, clients: LocalClients, options: CreateLocalOptions = {}): Promise<LocalResources> {
+    const prefix = options.prefix ?? model.name;
+    const visibility = (seconds: number) => options.visibilityTimeoutSeconds ?? seconds;
+    const catchAll = await createQueuePair(clients.sqs, `${prefix}-catch-all`, false, visibility(model.router.visibilityTimeoutSeconds), model.router.maxReceiveCount);
+    const lanes: Record<string, LocalQueuePair> = {};
+    for (const lane of model.lanes.filter((l) => l.kind === "sqs")) {
+        lanes[lane.id] = await createQueuePair(clients.sqs, `${prefix}-${lane.id}`, lane.ordering, visibility(lane.visibilityTimeoutSeconds), lane.maxReceiveCount);
+    }
+    const bucket = `${prefix}-archive`.toLowerCase();
+    await clients.s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err) => {
+        if (!/BucketAlreadyOwnedByYou|BucketAlreadyExists/.test(String(err?.name))) throw err;
+    });
+    const table = `${prefix}-idempotency`;
+    try {
+        await clients.dynamo.send(new DescribeTableCommand({ TableName: table }));
+    } catch {
+        await clients.dynamo.send(
+            new CreateTableCommand({ TableName: table, BillingMode: "PAY_PER_REQUEST", KeySchema: [{ AttributeName: "id", KeyType: "HASH" }], AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }] }),
+        );
+        await clients.dynamo.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: "expiration", Enabled: true } }));
+    }
+    const secretIds: Record<string, string> = {};
+    for (const p of model.providers) {
+        const name = `${prefix}/${p.name}/signing-secret`;
+        const value = JSON.stringify({ secrets: secrets[p.name] ?? [] });
+        try {
+            const { ARN } = await clients.secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
+            secretIds[p.name] = ARN!;
+        } catch (err) {
+            if ((err as Error).name !== "ResourceExistsException") throw err;
+            await clients.secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+            secretIds[p.name] = name;
+        }
+    }
+    const router: RouterRuntimeConfig = {
+        bucket,
+        inlineBodyBytes: Limits.laneInlineBodyBytes,
+        providers: Object.fromEntries(
+            model.providers.map((p) => [p.name, { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId: secretIds[p.name], routes: p.routes }]),
+        ),
+        lanes: Object.fromEntries(
+            model.lanes.map((l): [string, LaneRuntime] => [l.id, { id: l.id, provider: l.provider, kind: l.kind, ordering: l.ordering, queueUrl: lanes[l.id]?.queue.url, topic: l.topic }]),
+        ),
+    };
+    const workers: Record<string, WorkerRuntimeConfig> = Object.fromEntries(
+        model.lanes.map((l) => [l.id, { lane: l.id, provider: l.provider, bucket, idempotencyTable: table, idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600, ordering: l.ordering }]),
+    );
+    return { catchAll, lanes, bucket, table, secretIds, router, workers };
+}
