@@ -4,6 +4,8 @@
  * managed policies), its own log group, only the packages it runs in its zip,
  * and, for queue consumers, an event source mapping built by hand
  * (`queue.onEvent` cannot set ReportBatchItemFailures or maximumConcurrency).
+ * Kafka lane workers get a Kafka event source mapping (components/kafka.ts
+ * builds its settings); the router of a pipeline with Kafka lanes may run in a VPC.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -28,6 +30,8 @@ export interface CallbackArgs<E, R> {
     readonly environment?: Record<string, pulumi.Input<string>>;
     /** @default 30 */
     readonly logRetentionDays?: number;
+    /** Run in these subnets with these security groups (the router, when Kafka brokers are only reachable in a VPC). @default no VPC */
+    readonly vpc?: { readonly subnetIds: pulumi.Input<string[]>; readonly securityGroupIds: pulumi.Input<string[]> };
 }
 
 export interface QueueTrigger {
@@ -37,6 +41,12 @@ export interface QueueTrigger {
     readonly batchWindowSeconds?: number;
     /** 2..1000: the most concurrent invocations this queue may cause. */
     readonly maximumConcurrency: number;
+}
+
+/** A Kafka event source mapping (MSK or self-managed brokers); everything but the function. */
+export interface KafkaTrigger {
+    readonly kind: "kafka";
+    readonly mapping: Omit<aws.lambda.EventSourceMappingArgs, "functionName">;
 }
 
 export interface CreatedFunction {
@@ -55,7 +65,11 @@ export function excludedPackages(keep: readonly string[], packageJsonPath = path
     return Object.keys(pkg.dependencies ?? {}).filter((name) => providedByRuntime(name) || !keep.includes(name));
 }
 
-export function createCallback<E, R>(name: string, args: CallbackArgs<E, R>, parent: pulumi.Resource, trigger?: QueueTrigger): CreatedFunction {
+function isKafkaTrigger(trigger: QueueTrigger | KafkaTrigger | undefined): trigger is KafkaTrigger {
+    return trigger !== undefined && "kind" in trigger && trigger.kind === "kafka";
+}
+
+export function createCallback<E, R>(name: string, args: CallbackArgs<E, R>, parent: pulumi.Resource, trigger?: QueueTrigger | KafkaTrigger): CreatedFunction {
     const opts = { parent };
     const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: args.logRetentionDays ?? 30 }, opts);
     const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("lambda.amazonaws.com")), description: `${args.description} (least privilege)` }, opts);
@@ -77,10 +91,15 @@ export function createCallback<E, R>(name: string, args: CallbackArgs<E, R>, par
             loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
             environment: args.environment ? { variables: args.environment } : undefined,
             codePathOptions: { extraExcludePackages: excludedPackages(args.packages) },
+            vpcConfig: args.vpc ? { subnetIds: args.vpc.subnetIds, securityGroupIds: args.vpc.securityGroupIds } : undefined,
         },
         { parent, dependsOn: [rolePolicy] },
     );
 
+    if (isKafkaTrigger(trigger)) {
+        const mapping = new aws.lambda.EventSourceMapping(`${name}-trigger`, { ...trigger.mapping, functionName: fn.arn }, { parent, dependsOn: [rolePolicy] });
+        return { role, logGroup, fn: fn as unknown as aws.lambda.CallbackFunction<unknown, unknown>, mapping };
+    }
     const mapping = trigger
         ? new aws.lambda.EventSourceMapping(
               `${name}-trigger`,

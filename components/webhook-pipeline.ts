@@ -5,13 +5,16 @@
  * The constructor is a short script of named steps. Everything is validated
  * (all problems at once) before the first child is registered; the pipeline
  * model (model/pipeline.ts) decides what exists, this file only maps it onto
- * AWS resources.
+ * AWS resources. Kafka lanes (topic + event source mapping instead of a queue)
+ * and their cluster or brokers come from components/kafka.ts.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { handlers as builtinHandlers } from "../handlers/app";
 import type { WebhookHandler } from "../handlers/app/types";
 import { makeIngressHandler } from "../handlers/ingress/lambda";
+import { makeKafkaWorkerHandler } from "../handlers/kafka/lambda";
+import { routerKafkaPublisher } from "../handlers/kafka/publisher";
 import { makeRouterHandler } from "../handlers/router/lambda";
 import { makeWorkerHandler } from "../handlers/worker/lambda";
 import { ConfigError, PipelineConfig, ProviderConfig, validateConfig } from "../model/config";
@@ -20,6 +23,7 @@ import { apiGatewayMessageAttributes } from "../model/envelope";
 import { buildPipelineModel, LaneModel, PipelineModel, ProviderModel, secretsOf } from "../model/pipeline";
 import type { LaneRuntime, ProviderRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
 import { createCallback, CreatedFunction } from "./functions";
+import { createKafkaResources, kafkaDeploymentProblems, KafkaResources } from "./kafka";
 import { Actions, allow, assumeRolePolicy, objectArns, tlsOnlyBucketPolicy } from "./iam";
 import { childName, fitName, NameLimits } from "./naming";
 
@@ -39,6 +43,10 @@ export const FunctionPackages = {
     router: ["@aws-lambda-powertools/logger", "@aws-lambda-powertools/metrics"],
     worker: ["@aws-lambda-powertools/batch", "@aws-lambda-powertools/idempotency", "@aws-lambda-powertools/logger", "@aws-lambda-powertools/metrics"],
     ingress: [] as string[],
+    /** Added to the router's packages when the pipeline has Kafka lanes (and only then). */
+    kafkaRouter: ["kafkajs"],
+    /** Kafka lane workers: Lambda's event source does the Kafka side, so no kafkajs and no batch utility. */
+    kafkaWorker: ["@aws-lambda-powertools/idempotency", "@aws-lambda-powertools/logger", "@aws-lambda-powertools/metrics"],
 } as const;
 
 interface QueuePair {
@@ -47,6 +55,12 @@ interface QueuePair {
 }
 
 interface LaneResources extends QueuePair {
+    readonly lane: LaneModel;
+    readonly worker: CreatedFunction;
+}
+
+/** A Kafka lane: its topic lives in the cluster; the worker has a Kafka event source mapping. */
+interface KafkaLaneResources {
     readonly lane: LaneModel;
     readonly worker: CreatedFunction;
 }
@@ -66,6 +80,10 @@ export class WebhookPipeline extends pulumi.ComponentResource {
     public readonly tableName: pulumi.Output<string>;
     /** Every function the component created, by role (`router`, `ingress-<provider>`, `worker-<lane>`). */
     public readonly functions: Readonly<Record<string, aws.lambda.Function>>;
+    /** Kafka lane id -> topic (its dead-letter topic is `<topic>.dlq`); empty without Kafka lanes. */
+    public readonly kafkaTopics: pulumi.Output<Record<string, string>>;
+    /** Bootstrap brokers of the Kafka lanes (for your own consumers and `npm run kafka:replay`); undefined without Kafka lanes. */
+    public readonly kafkaBootstrapBrokers?: pulumi.Output<string>;
 
     constructor(name: string, args: WebhookPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("webhook-pipeline:index:WebhookPipeline", name, {}, opts);
@@ -75,20 +93,20 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         if (!result.ok) throw new pulumi.ResourceError(new ConfigError(result.problems).message, this);
         const model = buildPipelineModel(result.config, name);
         this.model = model;
-        if (model.usesKafka) {
-            const lanes = model.lanes.filter((l) => l.kind === "kafka").map((l) => l.id);
-            throw new pulumi.ResourceError(`Kafka lanes (${lanes.join(", ")}) are not deployable by this version of the component yet; use lane: sqs`, this);
-        }
+        const kafkaProblems = kafkaDeploymentProblems(model);
+        if (kafkaProblems.length) throw new pulumi.ResourceError(new ConfigError(kafkaProblems).message, this);
         warnAboutSecrets(result.config, this);
 
         const bucket = this.createArchiveBucket(name, model);
         const table = this.createIdempotencyTable(name, model);
         const catchAll = this.createQueuePair(childName(name, "catch-all"), { fifo: false, visibilityTimeoutSeconds: model.router.visibilityTimeoutSeconds, maxReceiveCount: model.router.maxReceiveCount });
         const secrets = this.createSecrets(name, result.config);
-        const lanes = model.lanes.map((lane) => this.createLane(name, lane, bucket, table, handlers[lane.handler], model));
-        const router = this.createRouter(name, model, catchAll, lanes, secrets, bucket);
+        const kafka = model.usesKafka ? createKafkaResources(name, model, result.config.kafka, this) : undefined;
+        const lanes = model.lanes.filter((l) => l.kind === "sqs").map((lane) => this.createLane(name, lane, bucket, table, handlers[lane.handler], model));
+        const kafkaLanes = kafka ? model.lanes.filter((l) => l.kind === "kafka").map((lane) => this.createKafkaLane(name, lane, bucket, table, handlers[lane.handler], model, kafka)) : [];
+        const router = this.createRouter(name, model, catchAll, lanes, secrets, bucket, kafkaLanes, kafka);
         const api = this.createApi(name, model, catchAll, secrets, bucket);
-        this.createAlarms(name, model, catchAll, lanes, router, result.config.alarmTopicArn);
+        this.createAlarms(name, model, catchAll, lanes, router, result.config.alarmTopicArn, kafkaLanes);
         this.createDashboard(name, model, catchAll, lanes);
 
         this.url = api.url;
@@ -101,7 +119,10 @@ export class WebhookPipeline extends pulumi.ComponentResource {
             router: router.fn,
             ...Object.fromEntries(api.ingress.map(([p, f]) => [`ingress-${p}`, f.fn])),
             ...Object.fromEntries(lanes.map((l) => [`worker-${l.lane.id}`, l.worker.fn])),
+            ...Object.fromEntries(kafkaLanes.map((l) => [`worker-${l.lane.id}`, l.worker.fn])),
         };
+        this.kafkaTopics = pulumi.output(Object.fromEntries(kafkaLanes.map((l) => [l.lane.id, l.lane.topic!])));
+        this.kafkaBootstrapBrokers = kafka?.bootstrapBrokers;
         this.registerOutputs({
             url: this.url,
             webhookUrls: this.webhookUrls,
@@ -109,6 +130,8 @@ export class WebhookPipeline extends pulumi.ComponentResource {
             dlqUrls: this.dlqUrls,
             bucketName: this.bucketName,
             tableName: this.tableName,
+            kafkaTopics: this.kafkaTopics,
+            kafkaBootstrapBrokers: this.kafkaBootstrapBrokers,
         });
     }
 
@@ -236,36 +259,85 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         return { ...pair, lane, worker };
     }
 
-    private createRouter(name: string, model: PipelineModel, catchAll: QueuePair, lanes: readonly LaneResources[], secrets: Map<string, aws.secretsmanager.Secret>, bucket: aws.s3.Bucket): CreatedFunction {
+    /** A Kafka lane: no queue; the worker consumes the lane's topic through a Kafka event source mapping. */
+    private createKafkaLane(name: string, lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, handler: WebhookHandler, model: PipelineModel, kafka: KafkaResources): KafkaLaneResources {
+        const base = childName(name, lane.id);
+        const workerConfig: pulumi.Output<WorkerRuntimeConfig> = pulumi.all([bucket.bucket, table.name]).apply(([bucketName, tableName]) => ({
+            lane: lane.id,
+            provider: lane.provider,
+            bucket: bucketName,
+            idempotencyTable: tableName,
+            idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600,
+            ordering: lane.ordering,
+        }));
+        const worker = createCallback(
+            childName(base, "worker"),
+            {
+                description: `Webhook worker for Kafka lane ${lane.id} (topic ${lane.topic}, handler ${lane.handler})`,
+                factory: () => makeKafkaWorkerHandler(() => workerConfig.get(), handler),
+                statements: pulumi.all([bucket.arn, table.arn, kafka.workerStatements(lane)]).apply(([bucketArn, tableArn, kafkaStatements]) => [
+                    allow(Actions.getObject, objectArns(bucketArn, `${ArchivePrefix.Claims}/${lane.provider}`), "ReadClaimChecks"),
+                    allow(Actions.idempotency, tableArn, "Idempotency"),
+                    ...kafkaStatements,
+                ]),
+                timeoutSeconds: lane.timeoutSeconds,
+                packages: FunctionPackages.kafkaWorker,
+                environment: { POWERTOOLS_SERVICE_NAME: `webhook-worker-${lane.id}`, POWERTOOLS_METRICS_NAMESPACE: "WebhookPipeline" },
+            },
+            this,
+            { kind: "kafka", mapping: kafka.mapping(name, lane) },
+        );
+        return { lane, worker };
+    }
+
+    private createRouter(
+        name: string,
+        model: PipelineModel,
+        catchAll: QueuePair,
+        lanes: readonly LaneResources[],
+        secrets: Map<string, aws.secretsmanager.Secret>,
+        bucket: aws.s3.Bucket,
+        kafkaLanes: readonly KafkaLaneResources[] = [],
+        kafka?: KafkaResources,
+    ): CreatedFunction {
         const queueUrls = keyed(lanes.map((l) => [l.lane.id, l.queue.url]));
         const secretArns = keyed([...secrets].map(([p, s]) => [p, s.arn]));
+        const kafkaRuntime = kafka ? kafka.runtime : pulumi.output(undefined);
         const routerConfig: pulumi.Output<RouterRuntimeConfig> = pulumi
-            .all([bucket.bucket, queueUrls, secretArns])
-            .apply(([bucketName, queueUrls, secretArns]) => ({
+            .all([bucket.bucket, queueUrls, secretArns, kafkaRuntime])
+            .apply(([bucketName, queueUrls, secretArns, kafkaRuntime]) => ({
                 bucket: bucketName,
                 inlineBodyBytes: Limits.laneInlineBodyBytes,
                 providers: Object.fromEntries(model.providers.map((p) => [p.name, providerRuntime(p, secretArns[p.name])])),
-                lanes: Object.fromEntries(
-                    lanes.map(({ lane }): [string, LaneRuntime] => [lane.id, { id: lane.id, provider: lane.provider, kind: lane.kind, ordering: lane.ordering, queueUrl: queueUrls[lane.id] }]),
-                ),
+                lanes: Object.fromEntries([
+                    ...lanes.map(({ lane }): [string, LaneRuntime] => [lane.id, { id: lane.id, provider: lane.provider, kind: lane.kind, ordering: lane.ordering, queueUrl: queueUrls[lane.id] }]),
+                    // Kafka lanes: the topic and its partitions (= the lane's concurrency), created by the router before it publishes.
+                    ...kafkaLanes.map(({ lane }): [string, LaneRuntime] => [lane.id, { id: lane.id, provider: lane.provider, kind: lane.kind, ordering: lane.ordering, topic: lane.topic, partitions: lane.concurrency }]),
+                ]),
+                ...(kafkaRuntime ? { kafka: kafkaRuntime } : {}),
             }));
+        // Only a pipeline with Kafka lanes captures the Kafka publisher (and so zips kafkajs).
+        const makeKafka = kafka ? routerKafkaPublisher : undefined;
         return createCallback(
             childName(name, "router"),
             {
                 description: "Webhook router: verify, archive, route to provider lanes",
-                factory: () => makeRouterHandler(() => routerConfig.get()),
+                factory: () => makeRouterHandler(() => routerConfig.get(), makeKafka),
                 statements: pulumi
-                    .all([catchAll.queue.arn, bucket.arn, pulumi.all(lanes.map((l) => l.queue.arn)), pulumi.all([...secrets.values()].map((s) => s.arn))])
-                    .apply(([catchAllArn, bucketArn, laneArns, secretArns]) => [
+                    .all([catchAll.queue.arn, bucket.arn, pulumi.all(lanes.map((l) => l.queue.arn)), pulumi.all([...secrets.values()].map((s) => s.arn)), kafka ? kafka.routerStatements : []])
+                    .apply(([catchAllArn, bucketArn, laneArns, secretArns, kafkaStatements]) => [
                         allow(Actions.consumeQueue, catchAllArn, "ConsumeCatchAll"),
-                        allow(Actions.sendQueue, laneArns, "SendToLanes"),
+                        // A pipeline whose lanes are all Kafka lanes sends to no queue (an empty Resource is invalid IAM).
+                        ...(laneArns.length ? [allow(Actions.sendQueue, laneArns, "SendToLanes")] : []),
                         allow(Actions.putObject, objectArns(bucketArn, ArchivePrefix.Raw, ArchivePrefix.Quarantine, ArchivePrefix.Claims), "WriteArchive"),
                         allow(Actions.getObject, objectArns(bucketArn, `${ArchivePrefix.Claims}/ingress`), "ReadIngressClaimChecks"),
                         allow(Actions.readSecret, secretArns, "ReadSigningSecrets"),
+                        ...kafkaStatements,
                     ]),
                 timeoutSeconds: model.router.timeoutSeconds,
                 memorySize: model.router.memorySize,
-                packages: FunctionPackages.router,
+                packages: kafka ? [...FunctionPackages.router, ...FunctionPackages.kafkaRouter] : FunctionPackages.router,
+                vpc: kafka?.routerVpc,
                 environment: { POWERTOOLS_SERVICE_NAME: "webhook-router", POWERTOOLS_METRICS_NAMESPACE: "WebhookPipeline" },
             },
             this,
@@ -370,7 +442,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
     }
 
     /** DLQ has messages; oldest message too old; worker errors. */
-    private createAlarms(name: string, model: PipelineModel, catchAll: QueuePair, lanes: readonly LaneResources[], router: CreatedFunction, topicArn?: string) {
+    private createAlarms(name: string, model: PipelineModel, catchAll: QueuePair, lanes: readonly LaneResources[], router: CreatedFunction, topicArn?: string, kafkaLanes: readonly KafkaLaneResources[] = []) {
         const actions = topicArn ? [topicArn] : [];
         const opts = { parent: this };
         const queueAlarms = (base: string, pair: QueuePair, maxAgeSeconds: number) => {
@@ -422,6 +494,8 @@ export class WebhookPipeline extends pulumi.ComponentResource {
             queueAlarms(base, l, Math.max(300, l.lane.visibilityTimeoutSeconds));
             errorAlarm(base, l.worker);
         }
+        // Kafka lanes have no queue to watch: worker errors (failed records are retried, then go to <topic>.dlq).
+        for (const l of kafkaLanes) errorAlarm(childName(name, l.lane.id), l.worker);
     }
 
     private createDashboard(name: string, model: PipelineModel, catchAll: QueuePair, lanes: readonly LaneResources[]) {

@@ -5,7 +5,7 @@
  * handshake are answered the way the ingress function answers them.
  *
  * Answers: 200 enqueued (or the handshake answer), 404 unknown provider or
- * path, 405 other methods, 413 body over the SQS message limit (API Gateway's
+ * path, 405 other methods, 400 empty body, 413 body over the SQS message limit (API Gateway's
  * direct integration cannot enqueue it either), 503 when the queue refuses.
  */
 import * as http from "http";
@@ -25,8 +25,8 @@ export interface HttpIngressOptions {
     readonly secrets: (provider: string) => Promise<readonly string[]>;
     /** Extra routes (`GET /_status`, ...). Return false to fall through to 404. */
     readonly extra?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
-    /** Called for each request: provider (or undefined) and status code. */
-    readonly onRequest?: (provider: string | undefined, status: number) => void;
+    /** Called for each request: provider (or undefined), status code, and whether it was enqueued (false for handshakes and errors). */
+    readonly onRequest?: (provider: string | undefined, status: number, enqueued: boolean) => void;
     readonly now?: () => number;
 }
 
@@ -58,23 +58,28 @@ export function createHttpIngress(options: HttpIngressOptions): http.Server {
         try {
             if (!match) {
                 if (options.extra && (await options.extra(req, res))) return;
-                options.onRequest?.(undefined, 404);
+                options.onRequest?.(undefined, 404, false);
                 return send(res, 404, { error: `no route for ${req.method} ${url.pathname}; webhooks go to POST /webhooks/<provider>` });
             }
             const name = match[1];
             const provider = byName.get(name);
             if (!provider) {
-                options.onRequest?.(name, 404);
+                options.onRequest?.(name, 404, false);
                 return send(res, 404, { error: `unknown provider "${name}" (configured: ${[...byName.keys()].join(", ")})` });
             }
             if (req.method !== "POST") {
-                options.onRequest?.(name, 405);
+                options.onRequest?.(name, 405, false);
                 return send(res, 405, { error: "use POST" }, { "content-type": "application/json", allow: "POST" });
             }
             const body = await readBody(req, maxLocalBodyBytes);
             if (body === "too-large") {
-                options.onRequest?.(name, 413);
+                options.onRequest?.(name, 413, false);
                 return send(res, 413, { error: `body exceeds ${maxLocalBodyBytes} bytes, the most an SQS message can carry with the envelope` });
+            }
+            if (body.length === 0) {
+                // SQS refuses an empty message: the ingress function answers 400 too, and the direct integration cannot enqueue it.
+                options.onRequest?.(name, 400, false);
+                return send(res, 400, { error: "empty body: nothing to deliver" });
             }
             const headers: Record<string, string> = {};
             for (const [k, v] of Object.entries(req.headers)) {
@@ -86,7 +91,7 @@ export function createHttpIngress(options: HttpIngressOptions): http.Server {
             if (challenge) {
                 const verdict = provider.plugin.verify({ headers, body, url: publicUrl }, await options.secrets(name), { now: now(), toleranceSeconds: provider.model.toleranceSeconds });
                 const status = verdict.ok ? challenge.statusCode : 401;
-                options.onRequest?.(name, status);
+                options.onRequest?.(name, status, false);
                 return verdict.ok ? send(res, status, challenge.body, challenge.headers as Record<string, string>) : send(res, 401, { error: verdict.reason });
             }
             const requestId = randomUUID();
@@ -105,13 +110,13 @@ export function createHttpIngress(options: HttpIngressOptions): http.Server {
             try {
                 await options.sqs.send(new SendMessageCommand({ QueueUrl: options.catchAllQueueUrl, ...message }));
             } catch (err) {
-                options.onRequest?.(name, 503);
+                options.onRequest?.(name, 503, false);
                 return send(res, 503, { error: `could not enqueue: ${(err as Error).message}` });
             }
-            options.onRequest?.(name, 200);
+            options.onRequest?.(name, 200, true);
             return send(res, 200, { accepted: true, requestId });
         } catch (err) {
-            options.onRequest?.(match?.[1], 500);
+            options.onRequest?.(match?.[1], 500, false);
             return send(res, 500, { error: (err as Error).message });
         }
     });

@@ -10,7 +10,7 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import type { PipelineModel } from "../model/pipeline";
-import type { LaneRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
+import type { KafkaRuntime, LaneRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
 import { Limits } from "../model/constants";
 
 export interface LocalQueue {
@@ -75,6 +75,8 @@ export interface CreateLocalOptions {
     readonly prefix?: string;
     /** Override every lane's visibility timeout (seconds), e.g. 1 to see retries quickly. */
     readonly visibilityTimeoutSeconds?: number;
+    /** Where Kafka lanes publish (pipelines with Kafka lanes); topics are created by the router and the lane runners. */
+    readonly kafka?: KafkaRuntime;
 }
 
 /** Create everything the model needs in the emulator; idempotent for the same prefix. */
@@ -115,11 +117,12 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
     const router: RouterRuntimeConfig = {
         bucket,
         inlineBodyBytes: Limits.laneInlineBodyBytes,
+        ...(options.kafka ? { kafka: options.kafka } : {}),
         providers: Object.fromEntries(
             model.providers.map((p) => [p.name, { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId: secretIds[p.name], routes: p.routes }]),
         ),
         lanes: Object.fromEntries(
-            model.lanes.map((l): [string, LaneRuntime] => [l.id, { id: l.id, provider: l.provider, kind: l.kind, ordering: l.ordering, queueUrl: lanes[l.id]?.queue.url, topic: l.topic }]),
+            model.lanes.map((l): [string, LaneRuntime] => [l.id, { id: l.id, provider: l.provider, kind: l.kind, ordering: l.ordering, queueUrl: lanes[l.id]?.queue.url, topic: l.topic, partitions: l.kind === "kafka" ? l.concurrency : undefined }]),
         ),
     };
     const workers: Record<string, WorkerRuntimeConfig> = Object.fromEntries(

@@ -36,7 +36,28 @@ export function repoRoot(): string {
     return dir;
 }
 
-export const secretsFile = () => path.join(repoRoot(), ".cache", "local", "secrets.json");
+/**
+ * Where the local pipeline keeps its files (generated secrets, the state file
+ * `npm run ops` reads): env WEBHOOK_PIPELINE_LOCAL_DIR, or `<repo>/.cache/local`.
+ */
+export function localDir(env: NodeJS.ProcessEnv = process.env): string {
+    return path.resolve(env.WEBHOOK_PIPELINE_LOCAL_DIR || path.join(repoRoot(), ".cache", "local"));
+}
+
+export const secretsFile = (env: NodeJS.ProcessEnv = process.env) => path.join(localDir(env), "secrets.json");
+
+/**
+ * A stack is named (`dev` -> `<repo>/Pulumi.dev.yaml`) or given as a path to a
+ * stack file (anything with a `/` or ending in `.yaml`/`.yml`, e.g.
+ * `test/local/fixtures/Pulumi.all.yaml`); the stack name is then read from the file name.
+ */
+export function resolveStackFile(stack: string): { name: string; file: string } {
+    if (/[\\/]/.test(stack) || /\.ya?ml$/.test(stack)) {
+        const file = path.resolve(stack);
+        return { name: path.basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, ""), file };
+    }
+    return { name: stack, file: stackFile(stack, repoRoot()) };
+}
 
 export function secretEnvName(provider: string): string {
     return `WEBHOOK_SECRET_${provider.toUpperCase().replace(/-/g, "_")}`;
@@ -47,36 +68,52 @@ function devSecret(plugin: PluginName): string {
     return plugin === PluginName.StandardWebhooks ? `whsec_${randomBytes(24).toString("base64")}` : `dev_${randomBytes(16).toString("hex")}`;
 }
 
-/** Read `Pulumi.<stack>.yaml`, validate it, and resolve local secrets. */
-export function loadLocalStack(stack = "dev", env: NodeJS.ProcessEnv = process.env): LocalStack {
-    const file = stackFile(stack, repoRoot());
-    if (!fs.existsSync(file)) throw new Error(`no stack file ${path.basename(file)} (stacks: ${fs.readdirSync(repoRoot()).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).join(", ")})`);
+/** Read and validate a stack file, each provider's secret given by `secretOf` (the stack's own secrets are never decrypted). */
+function readStack(stackRef: string, secretOf: (provider: string, plugin: PluginName) => string[]): { stack: string; config: PipelineConfig } {
+    const { name: stack, file } = resolveStackFile(stackRef);
+    if (!fs.existsSync(file)) throw new Error(`no stack file ${file} (stacks: ${fs.readdirSync(repoRoot()).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).join(", ")}; or pass a path to one)`);
     const { config: flat, secretKeys } = readStackFile(file);
     const { values, problems } = readStackConfig(flat, (k) => secretKeys.includes(k));
     const providers = Array.isArray(values.providers) ? (values.providers as Record<string, unknown>[]) : [];
+    // Placeholders for secure values are replaced: the local pipeline never sees the stack's secrets.
+    for (const p of providers) p.secret = secretOf(String(p.name), p.plugin as PluginName);
+    const result = validateConfig(values, { handlers: handlerNames });
+    const all = [...problems, ...(result.ok ? [] : result.problems)];
+    if (!result.ok || all.length) throw new ConfigError(all);
+    return { stack, config: result.config };
+}
+
+/** The pipeline model of a stack, for tools that need no secret (diagram). @param name the pipeline's name in resource names. */
+export function loadStackModel(stackRef = "dev", name = "webhooks"): { stack: string; config: PipelineConfig; model: PipelineModel } {
+    const { stack, config } = readStack(stackRef, (_, plugin) => [devSecret(plugin)]);
+    return { stack, config, model: buildPipelineModel(config, name) };
+}
+
+/**
+ * Read `Pulumi.<stack>.yaml` (or a stack file path, see resolveStackFile), validate it, and resolve local secrets.
+ * @param name the pipeline's name: the prefix of local resource names and Kafka topics. @default "local"
+ */
+export function loadLocalStack(stackRef = "dev", env: NodeJS.ProcessEnv = process.env, name = "local"): LocalStack {
     let stored: Record<string, string[]> = {};
     try {
-        stored = JSON.parse(fs.readFileSync(secretsFile(), "utf8"));
+        stored = JSON.parse(fs.readFileSync(secretsFile(env), "utf8"));
     } catch {
         stored = {};
     }
     const secrets: Record<string, string[]> = {};
     const generated: string[] = [];
-    for (const p of providers) {
-        const name = String(p.name);
+    const { stack, config } = readStack(stackRef, (name, plugin) => {
         const fromEnv = env[secretEnvName(name)];
         if (fromEnv) secrets[name] = fromEnv.split(",").map((s) => s.trim()).filter(Boolean);
         else {
-            secrets[name] = stored[name] ?? [devSecret(p.plugin as PluginName)];
+            secrets[name] = stored[name] ?? [devSecret(plugin)];
             generated.push(name);
         }
-        // Placeholders for secure values are replaced: the local pipeline never sees the stack's secrets.
-        p.secret = secrets[name];
+        return secrets[name];
+    });
+    if (generated.some((n) => stored[n] === undefined)) {
+        fs.mkdirSync(path.dirname(secretsFile(env)), { recursive: true });
+        fs.writeFileSync(secretsFile(env), JSON.stringify({ ...stored, ...Object.fromEntries(generated.map((n) => [n, secrets[n]])) }, null, 2), { mode: 0o600 });
     }
-    const result = validateConfig(values, { handlers: handlerNames });
-    const all = [...problems, ...(result.ok ? [] : result.problems)];
-    if (!result.ok || all.length) throw new ConfigError(all);
-    fs.mkdirSync(path.dirname(secretsFile()), { recursive: true });
-    fs.writeFileSync(secretsFile(), JSON.stringify({ ...stored, ...Object.fromEntries(generated.map((n) => [n, secrets[n]])) }, null, 2), { mode: 0o600 });
-    return { stack, config: result.config, model: buildPipelineModel(result.config, "local"), secrets, generated };
+    return { stack, config, model: buildPipelineModel(config, name), secrets, generated };
 }

@@ -214,6 +214,7 @@ function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): s
     config.providers.forEach((p, i) => {
         const at = `providers[${i}]`;
         const first = seen.get(p.name);
+        if (p.name === "ingress") problems.push(`${at}.name: "ingress" is reserved (claims/ingress/ holds the ingress functions' claim checks; pick another name)`);
         if (first !== undefined) problems.push(`${at}.name: "${p.name}" is already used by providers[${first}] (names must be unique; they are the URL path)`);
         else seen.set(p.name, i);
 

@@ -1,6 +1,6 @@
 /**
  * Platform limits and defaults, resolved in one place. Every default that a
- * user can override is listed here and asserted by test/model/defaults.test.ts.
+ * user can override is listed here and asserted by the "defaults" test in test/model/config.test.ts.
  */
 
 /** Hard limits of AWS that shape the design (see shared/DESIGN.md). */

@@ -15,6 +15,8 @@
  * still acknowledged and then quarantined as missing-signature, and counted.
  */
 
+import { Limits } from "./constants";
+
 export const EnvelopeAttribute = {
     Provider: "wp-provider",
     RequestId: "wp-request-id",
@@ -24,6 +26,10 @@ export const EnvelopeAttribute = {
     Encoding: "wp-encoding",
     /** Set by `replay`: the archive key of the original request. The timestamp tolerance is skipped (the signature is still verified) and the request is not archived again. */
     Replay: "wp-replay",
+    /** Set by `replay --force` beside Replay: the replay run's id. The worker runs the handler again for an event it processed before (once per run). */
+    ReplayForce: "wp-replay-force",
+    /** Only when the attributes would exceed SQS's limit of 10: every declared header in one JSON object. */
+    Headers: "wp-headers",
 } as const;
 
 export const HeaderAttributePrefix = "h.";
@@ -46,6 +52,8 @@ export interface Envelope {
     readonly encoding: BodyEncoding;
     /** Archive key of the original request when this is a replay. */
     readonly replayOf?: string;
+    /** With replayOf: the `replay --force` run id (the worker bypasses idempotency once per run). */
+    readonly replayForce?: string;
 }
 
 /** SQS message attribute in the SDK's shape. */
@@ -90,9 +98,14 @@ export function encodeEnvelope(envelope: Omit<Envelope, "encoding"> & { encoding
     if (envelope.url) attributes[EnvelopeAttribute.Url] = { DataType: "String", StringValue: envelope.url };
     if (encoding !== "utf8") attributes[EnvelopeAttribute.Encoding] = { DataType: "String", StringValue: encoding };
     if (envelope.replayOf) attributes[EnvelopeAttribute.Replay] = { DataType: "String", StringValue: envelope.replayOf };
-    for (const name of declaredHeaders) {
-        const value = envelope.headers[name.toLowerCase()];
-        attributes[HeaderAttributePrefix + name.toLowerCase()] = { DataType: "String", StringValue: HeaderValuePrefix + (value ?? "") };
+    if (envelope.replayOf && envelope.replayForce) attributes[EnvelopeAttribute.ReplayForce] = { DataType: "String", StringValue: envelope.replayForce };
+    const headerNames = declaredHeaders.map((name) => name.toLowerCase());
+    if (Object.keys(attributes).length + headerNames.length <= Limits.sqsMaxAttributes) {
+        for (const name of headerNames) attributes[HeaderAttributePrefix + name] = { DataType: "String", StringValue: HeaderValuePrefix + (envelope.headers[name] ?? "") };
+    } else {
+        // Replay markers or an encoding next to many declared headers would pass SQS's 10 attributes: carry the headers as one.
+        const headers = Object.fromEntries(headerNames.filter((name) => envelope.headers[name] !== undefined).map((name) => [name, envelope.headers[name]]));
+        attributes[EnvelopeAttribute.Headers] = { DataType: "String", StringValue: JSON.stringify(headers) };
     }
     const MessageBody = encoding === "base64" ? envelope.body.toString("base64") : envelope.body.toString("utf8");
     return { MessageBody, MessageAttributes: attributes };
@@ -118,6 +131,17 @@ export function decodeEnvelope(body: string, attributes: Record<string, SdkAttri
     const encoding = (attr(a, EnvelopeAttribute.Encoding) ?? "utf8") as BodyEncoding;
     if (!["utf8", "base64", "s3"].includes(encoding)) throw new EnvelopeError(`message attribute ${EnvelopeAttribute.Encoding} has unknown value "${encoding}"`);
     const headers: Record<string, string> = {};
+    const packed = attr(a, EnvelopeAttribute.Headers);
+    if (packed) {
+        let value: unknown;
+        try {
+            value = JSON.parse(packed);
+        } catch {
+            throw new EnvelopeError(`message attribute ${EnvelopeAttribute.Headers} is not a JSON object`);
+        }
+        if (!value || typeof value !== "object" || Array.isArray(value)) throw new EnvelopeError(`message attribute ${EnvelopeAttribute.Headers} is not a JSON object`);
+        for (const [name, v] of Object.entries(value)) if (typeof v === "string" && v !== "") headers[name.toLowerCase()] = v;
+    }
     for (const name of Object.keys(a)) {
         if (!name.startsWith(HeaderAttributePrefix)) continue;
         const raw = attr(a, name) ?? "";
@@ -134,6 +158,7 @@ export function decodeEnvelope(body: string, attributes: Record<string, SdkAttri
         body: encoding === "base64" ? Buffer.from(body, "base64") : Buffer.from(body, "utf8"),
         encoding,
         replayOf: attr(a, EnvelopeAttribute.Replay),
+        replayForce: attr(a, EnvelopeAttribute.ReplayForce),
     };
 }
 

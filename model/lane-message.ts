@@ -28,6 +28,8 @@ export interface LaneMessage {
     readonly archiveKey: string;
     /** True when the request was re-injected by `replay`. */
     readonly replay?: boolean;
+    /** `replay --force` run id: suffixes the idempotency key, so the handler runs again, once per run (a redelivery of the same forced message is still a duplicate). */
+    readonly force?: string;
     /** Body as UTF-8 text (when it is valid UTF-8). Exactly one of body, bodyBase64, claim is set. */
     readonly body?: string;
     /** Body bytes in base64 (when not valid UTF-8). */

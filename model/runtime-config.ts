@@ -28,6 +28,32 @@ export interface LaneRuntime {
     readonly queueUrl?: string;
     /** Kafka lanes. */
     readonly topic?: string;
+    /** Kafka lanes: partitions of the topic (= the lane's concurrency); the router creates or grows the topic to this. */
+    readonly partitions?: number;
+}
+
+/** SASL for Kafka: MSK IAM (OAUTHBEARER with a SigV4-signed token) or SCRAM with the credentials in Secrets Manager. */
+export type KafkaSaslRuntime =
+    | {
+          readonly mechanism: "aws-iam";
+          /** Region the token is signed for. @default process.env.AWS_REGION */
+          readonly region?: string;
+      }
+    | {
+          readonly mechanism: "scram-sha-256" | "scram-sha-512";
+          /** Secrets Manager secret whose value is JSON `{"username": "...", "password": "..."}` (the format Lambda's Kafka event source reads too). */
+          readonly secretId: string;
+      };
+
+/** How to reach Kafka (pipelines with Kafka lanes). Never holds a password: only where to read it. */
+export interface KafkaRuntime {
+    /** Bootstrap brokers, `host:port`. */
+    readonly brokers: readonly string[];
+    /** TLS to the brokers (always on MSK Serverless). */
+    readonly ssl: boolean;
+    readonly sasl?: KafkaSaslRuntime;
+    /** Replication factor of the topics the pipeline creates; -1 means the broker's `default.replication.factor`. */
+    readonly replicationFactor: number;
 }
 
 export interface RouterRuntimeConfig {
@@ -37,6 +63,8 @@ export interface RouterRuntimeConfig {
     readonly lanes: Readonly<Record<string, LaneRuntime>>;
     /** Bodies above this many bytes travel to lanes as a claim check. */
     readonly inlineBodyBytes: number;
+    /** Set when a lane is a Kafka lane: where the router publishes. */
+    readonly kafka?: KafkaRuntime;
 }
 
 export interface WorkerRuntimeConfig {

@@ -46,6 +46,27 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
             return { invokeUrl: `https://a1b2c3d4e5.execute-api.${region}.amazonaws.com/` };
         case "aws:sns/topic:Topic":
             return { arn: `arn:aws:sns:${region}:${account}:${physical}` };
+        case "aws:msk/serverlessCluster:ServerlessCluster": {
+            const uuid = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d-s1";
+            return {
+                clusterName: inputs.clusterName ?? physical,
+                clusterUuid: uuid,
+                arn: `arn:aws:kafka:${region}:${account}:cluster/${inputs.clusterName ?? physical}/${uuid}`,
+                bootstrapBrokersSaslIam: `boot-mock1234.c2.kafka-serverless.${region}.amazonaws.com:9098`,
+            };
+        }
+        // awsx's Vpc is a remote (multi-language) component: under mocks its children do not exist, only its outputs.
+        case "awsx:ec2:Vpc":
+            return {
+                vpcId: `vpc-${name}`,
+                isolatedSubnetIds: ["a", "b", "c"].map((az) => `subnet-${name}-isolated-${az}`),
+                privateSubnetIds: [],
+                publicSubnetIds: [],
+            };
+        case "aws:ec2/securityGroup:SecurityGroup":
+            return { arn: `arn:aws:ec2:${region}:${account}:security-group/sg-${name}` };
+        case "aws:ec2/vpcEndpoint:VpcEndpoint":
+            return { arn: `arn:aws:ec2:${region}:${account}:vpc-endpoint/vpce-${name}`, ...(inputs.vpcEndpointType === "Gateway" ? { prefixListId: "pl-63a5400a" } : {}) };
         default:
             return { arn: `arn:aws:mock:${region}:${account}:${name}` };
     }
@@ -60,6 +81,9 @@ function callResult(token: string): Record<string, any> {
             return { accountId: account, arn: `arn:aws:iam::${account}:user/mock`, userId: "mock" };
         case "aws:index/getPartition:getPartition":
             return { partition: "aws", dnsSuffix: "amazonaws.com" };
+        // The S3 gateway endpoint of a Kafka pipeline's VPC is added to the VPC's route tables.
+        case "aws:ec2/getRouteTables:getRouteTables":
+            return { id: "mock-route-tables", ids: ["rtb-0a1b2c3d4e5f60001", "rtb-0a1b2c3d4e5f60002", "rtb-0a1b2c3d4e5f60003"] };
         default:
             throw new Error(`pulumi mocks: unexpected call ${token} (add it to scripts/pulumi-mocks.ts if the program really needs it)`);
     }

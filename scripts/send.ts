@@ -1,24 +1,37 @@
 /**
- * `npm run send -- <provider> [payload.json] [--count N] [--port P] [--forge]`
+ * `npm run send -- <provider> [payload.json] [--count N] [--port P] [--stack S] [--forge]`
  *
  * Signs a webhook the way the provider would (its plugin's `sign`) and sends
  * it to the local pipeline. Without a payload file the plugin's sample is used.
  * The secret is the one `npm start` verifies with: `WEBHOOK_SECRET_<NAME>` or
  * the generated development secret in .cache/local/secrets.json.
  * `--forge` signs with a wrong secret, to watch quarantine work.
+ * Where to: the running `npm start` (its state file gives URL and stack), else
+ * `--port` / PORT / 8787 with `--stack` (default dev).
  */
 import * as fs from "fs";
 import { parseArgs } from "util";
 import { getPlugin } from "../providers";
 import { loadLocalStack } from "../local/stack";
+import { LocalState, readLocalState } from "../local/state";
+
+function running(): LocalState | undefined {
+    try {
+        return readLocalState();
+    } catch {
+        return undefined;
+    }
+}
 
 async function main() {
     const { values, positionals } = parseArgs({
         allowPositionals: true,
-        options: { stack: { type: "string", default: "dev" }, count: { type: "string", default: "1" }, port: { type: "string" }, forge: { type: "boolean", default: false } },
+        options: { stack: { type: "string" }, count: { type: "string", default: "1" }, port: { type: "string" }, forge: { type: "boolean", default: false } },
     });
     const [providerName, payloadFile] = positionals;
-    const local = loadLocalStack(values.stack);
+    // The running pipeline, unless told otherwise.
+    const state = values.port === undefined && values.stack === undefined && !process.env.PORT ? running() : undefined;
+    const local = loadLocalStack(state?.stackFile ?? values.stack ?? "dev");
     if (!providerName) {
         console.error(`usage: npm run send -- <provider> [payload.json] [--count N] [--port P] [--forge]\nproviders: ${local.model.providers.map((p) => p.name).join(", ")}`);
         process.exit(2);
@@ -29,10 +42,10 @@ async function main() {
         process.exit(2);
     }
     const plugin = getPlugin(provider.plugin, provider.hmac);
-    const port = Number(values.port ?? process.env.PORT ?? 8787);
+    const base = state?.url ?? `http://127.0.0.1:${Number(values.port ?? process.env.PORT ?? 8787)}`;
     const count = Number(values.count);
     const secret = values.forge ? "forged-secret" : local.secrets[providerName][0];
-    const url = `http://127.0.0.1:${port}${provider.path}`;
+    const url = `${base}${provider.path}`;
     for (let i = 0; i < count; i++) {
         const now = Date.now();
         const body = payloadFile ? fs.readFileSync(payloadFile) : plugin.sample(now);

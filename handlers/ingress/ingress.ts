@@ -6,6 +6,11 @@
  * envelope the direct integration produces, so the router cannot tell them
  * apart. Signatures of ordinary events are verified by the router, not here:
  * the hot path stays one SendMessage.
+ *
+ * Answers: the handshake answer (verified challenge), 401 `{"error": <reason>}`
+ * (challenge not verified), 400 (empty body: SQS cannot carry an empty
+ * message, and no provider signs one), 200 once enqueued; an AWS failure
+ * throws (API Gateway answers 500 and the provider retries).
  */
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -66,11 +71,13 @@ export function createIngress(deps: IngressDeps) {
         const url = `https://${event.requestContext.domainName ?? "localhost"}${event.rawPath ?? ""}${event.rawQueryString ? `?${event.rawQueryString}` : ""}`;
         const request = { headers, body, url };
 
+        if (body.length === 0) return json(400, { error: "empty body: nothing to deliver" });
+
         const challenge = plugin.handshake?.(request);
         if (challenge) {
             // Answer only a challenge that is signed by the provider: never echo for strangers.
             const verdict = plugin.verify(request, await deps.secrets(deps.config.provider.secretId), { now: now(), toleranceSeconds: deps.config.provider.toleranceSeconds });
-            return verdict.ok ? { ...challenge, headers: { ...challenge.headers } } : { statusCode: 401, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: verdict.reason }) };
+            return verdict.ok ? { ...challenge, headers: { ...challenge.headers } } : json(401, { error: verdict.reason });
         }
 
         const base = {
@@ -89,6 +96,10 @@ export function createIngress(deps: IngressDeps) {
             message = encodeEnvelope({ ...base, body: Buffer.from(JSON.stringify({ bucket: deps.config.bucket, key })), encoding: "s3" }, deps.config.headers);
         }
         await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.config.catchAllQueueUrl, ...message }));
-        return { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ accepted: true, requestId: base.requestId }) };
+        return json(200, { accepted: true, requestId: base.requestId });
     };
+}
+
+function json(statusCode: number, body: unknown): HttpResponse {
+    return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
 }

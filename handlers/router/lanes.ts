@@ -4,6 +4,10 @@
  * deduplication id = a hash of the lane and event id), Kafka lanes through a
  * publisher (keyed by the ordering key). Each outcome is per message, so a
  * partial failure fails exactly the records whose messages were not taken.
+ *
+ * On a FIFO lane, once a message of a group was not taken, the later messages
+ * of that group in the same call are withheld (and fail too): they are
+ * redelivered with it, so a retry cannot land an earlier event behind a later one.
  */
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createHash } from "crypto";
@@ -67,34 +71,57 @@ export interface SendOutcome {
     readonly calls: number;
 }
 
-/** Send to one SQS lane; never throws: failures are reported per record. */
+/**
+ * Send to one SQS lane; never throws: failures are reported per record.
+ * A standard lane's calls run concurrently (its order is not kept anyway);
+ * a FIFO lane's run one after another, so each group's order holds.
+ */
 export async function sendToSqsLane(sqs: SQSClient, lane: LaneRuntime, messages: readonly OutboundMessage[]): Promise<SendOutcome> {
     const failed = new Map<string, string>();
-    let calls = 0;
     if (!lane.queueUrl) {
         for (const m of messages) failed.set(m.recordId, `lane ${lane.id} has no queue URL`);
-        return { failed, calls };
+        return { failed, calls: 0 };
     }
-    for (const chunk of chunkForSqs(messages)) {
-        calls += 1;
+    const queueUrl = lane.queueUrl;
+    const groupOf = (m: OutboundMessage) => messageGroupId(m.orderingKey, m.provider);
+    // FIFO groups with a message that was not taken (a local Set: created per call, never at module level).
+    const blocked = new Set<string>();
+    const fail = (m: OutboundMessage, why: string) => {
+        failed.set(m.recordId, why);
+        if (lane.ordering) blocked.add(groupOf(m));
+    };
+    const send = async (entries: readonly OutboundMessage[]) => {
         try {
             const out = await sqs.send(
                 new SendMessageBatchCommand({
-                    QueueUrl: lane.queueUrl,
-                    Entries: chunk.map((m, i) => ({
+                    QueueUrl: queueUrl,
+                    Entries: entries.map((m, i) => ({
                         Id: String(i),
                         MessageBody: m.body,
-                        ...(lane.ordering ? { MessageGroupId: messageGroupId(m.orderingKey, m.provider), MessageDeduplicationId: deduplicationId(lane.id, m.eventId) } : {}),
+                        ...(lane.ordering ? { MessageGroupId: groupOf(m), MessageDeduplicationId: deduplicationId(lane.id, m.eventId) } : {}),
                     })),
                 }),
             );
             for (const f of out.Failed ?? []) {
-                const m = chunk[Number(f.Id)];
-                if (m) failed.set(m.recordId, `${f.Code}: ${f.Message ?? ""}`);
+                const m = entries[Number(f.Id)];
+                if (m) fail(m, `${f.Code}: ${f.Message ?? ""}`);
             }
         } catch (err) {
-            for (const m of chunk) failed.set(m.recordId, `${(err as Error).name}: ${(err as Error).message}`);
+            for (const m of entries) fail(m, `${(err as Error).name}: ${(err as Error).message}`);
         }
+    };
+    const chunks = chunkForSqs(messages);
+    if (!lane.ordering) {
+        await Promise.all(chunks.map(send));
+        return { failed, calls: chunks.length };
+    }
+    let calls = 0;
+    for (const chunk of chunks) {
+        const entries = chunk.filter((m) => !blocked.has(groupOf(m)));
+        for (const m of chunk) if (!entries.includes(m)) failed.set(m.recordId, `withheld: an earlier message of FIFO group ${groupOf(m)} was not taken`);
+        if (entries.length === 0) continue;
+        calls += 1;
+        await send(entries);
     }
     return { failed, calls };
 }

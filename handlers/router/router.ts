@@ -14,19 +14,26 @@
  * envelope, an unknown provider, a missing, malformed, forged or stale
  * signature, or a provider without a secret is written to quarantine/ with
  * its reason and counted.
+ *
+ * Signed timestamps are checked against the time the edge received the
+ * request (the envelope's `receivedAt`), not the time the router reads it: a
+ * backlog in the catch-all queue or a redelivery after a failed send must not
+ * turn a valid webhook stale. A request that matches no cached secret (or
+ * meets a provider without one) re-reads the secret once it is
+ * `SecretCache.refreshAfterMs` old, so a rotation is picked up in seconds.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createHash, randomUUID } from "crypto";
-import { ArchivePrefix } from "../../model/constants";
-import { decodeEnvelope, Envelope, EnvelopeError, EventAttribute, SdkAttribute } from "../../model/envelope";
+import { ArchivePrefix, Limits } from "../../model/constants";
+import { decodeEnvelope, Envelope, EnvelopeError, EventAttribute, isSqsSafeText, SdkAttribute } from "../../model/envelope";
 import { LaneMessage, LaneMessageVersion } from "../../model/lane-message";
 import { compileRoutes } from "../../model/pipeline";
 import type { ProviderRuntime, RouterRuntimeConfig } from "../../model/runtime-config";
 import { getPlugin } from "../../providers";
-import type { ProviderPlugin, WebhookRequest } from "../../providers/types";
+import { ProviderPlugin, RejectReason, VerifyResult, WebhookRequest } from "../../providers/types";
 import { silentLogger, HandlerLogger } from "../shared/logger";
-import type { SecretReader } from "../shared/secrets";
+import { SecretCache, SecretReader } from "../shared/secrets";
 import { archivePointer, archiveRecord, ArchiveRecord, encodeArchive, partitionPrefix } from "./archive";
 import { KafkaPublisher, OutboundMessage, sendToKafkaLane, sendToSqsLane } from "./lanes";
 
@@ -35,6 +42,17 @@ export const QuarantineReason = {
     MalformedEnvelope: "malformed-envelope",
     UnknownProvider: "unknown-provider",
 } as const;
+
+/** Partition name for requests whose provider is unknown or unreadable. */
+export const UnknownProvider = "unknown";
+
+/** How far ahead of the router's clock an edge time may be before it is distrusted (clock skew). */
+const maxEdgeClockSkewMs = 60_000;
+
+/** An `s3` envelope whose claim-check pointer cannot be right: quarantined as malformed-envelope, not retried. */
+class ClaimPointerError extends Error {
+    public readonly name = "ClaimPointerError";
+}
 
 /** A catch-all message, as the Lambda event or ReceiveMessage gives it. */
 export interface InboundRecord {
@@ -113,7 +131,7 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
         const envelope = p.envelope!;
         if (envelope.encoding !== "s3") return envelope.body;
         // The ingress function put a large body into S3 first (claim check).
-        const pointer = JSON.parse(envelope.body.toString("utf8")) as { bucket: string; key: string };
+        const pointer = claimPointer(envelope.body);
         calls.claims += 1;
         const out = await deps.s3.send(new GetObjectCommand({ Bucket: pointer.bucket, Key: pointer.key }));
         return Buffer.from(await out.Body!.transformToByteArray());
@@ -130,7 +148,14 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
         try {
             p.body = await resolveBody(p, calls);
         } catch (err) {
-            p.error = `reading the claim-checked body failed: ${(err as Error).message}`;
+            // A pointer that cannot be right is bad input; a failed read may be transient.
+            if (err instanceof ClaimPointerError) {
+                // Quarantined with the pointer itself as the body: it is all there is.
+                p.body = p.envelope.body;
+                p.reject = { reason: QuarantineReason.MalformedEnvelope, detail: err.message };
+            } else {
+                p.error = `reading the claim-checked body failed: ${(err as Error).name}: ${(err as Error).message}`;
+            }
             return;
         }
         const provider = config.providers[p.envelope.provider];
@@ -150,13 +175,40 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
         const plugin = plugins[provider.name];
         // A replay re-sends archived bytes: the signature must still verify, the timestamp may be old.
         const tolerance = p.envelope.replayOf ? Number.MAX_SAFE_INTEGER : provider.toleranceSeconds;
-        const verdict = plugin.verify(request, secrets, { now: now(), toleranceSeconds: tolerance });
+        const options = { now: edgeTime(p.envelope), toleranceSeconds: tolerance };
+        let verdict: VerifyResult = plugin.verify(request, secrets, options);
+        if (!verdict.ok && (verdict.reason === RejectReason.BadSignature || verdict.reason === RejectReason.NoSecret)) {
+            // The cached secret may predate a rotation or the secret being set: read it again (at most every refreshAfterMs).
+            const fresh = await deps.secrets(provider.secretId, { maxAgeMs: SecretCache.refreshAfterMs }).catch(() => secrets);
+            if (fresh !== secrets) verdict = plugin.verify(request, fresh, options);
+        }
         if (!verdict.ok) {
             p.reject = { reason: verdict.reason, detail: verdict.detail };
             return;
         }
         p.facts = plugin.facts(request);
         p.target = routers[provider.name](p.facts.eventType);
+    }
+
+    /** When the edge received the request; the router's clock when that is missing or in the future. */
+    function edgeTime(envelope: Envelope): number {
+        const at = now();
+        return envelope.receivedAt > 0 && envelope.receivedAt <= at + maxEdgeClockSkewMs ? envelope.receivedAt : at;
+    }
+
+    /** The ingress function's pointer: only into this pipeline's bucket, under claims/ingress/. */
+    function claimPointer(body: Buffer): { bucket: string; key: string } {
+        let pointer: unknown;
+        try {
+            pointer = JSON.parse(body.toString("utf8"));
+        } catch {
+            throw new ClaimPointerError("the s3-encoded body is not a JSON claim-check pointer");
+        }
+        const { bucket, key } = (pointer ?? {}) as { bucket?: unknown; key?: unknown };
+        if (bucket !== config.bucket || typeof key !== "string" || !key.startsWith(`${ArchivePrefix.Claims}/ingress/`)) {
+            throw new ClaimPointerError(`the claim-check pointer must name s3://${config.bucket}/${ArchivePrefix.Claims}/ingress/...`);
+        }
+        return { bucket, key };
     }
 
     return async function route(records) {
@@ -170,10 +222,10 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
             if (p.error || !p.envelope) {
                 if (!p.error && p.reject) {
                     // An unreadable envelope still gets quarantined, with what can be read.
-                    const key = partitionPrefix(ArchivePrefix.Quarantine, "unknown", now());
+                    const key = partitionPrefix(ArchivePrefix.Quarantine, UnknownProvider, now());
                     const group = groups.get(key) ?? { items: [], lines: [] };
                     group.items.push(p);
-                    group.lines.push({ v: 1, provider: "unknown", requestId: p.record.messageId, receivedAt: now(), sourceIp: "unknown", headers: {}, body: p.record.body, reason: p.reject.reason, detail: p.reject.detail });
+                    group.lines.push({ v: 1, provider: UnknownProvider, requestId: p.record.messageId, receivedAt: now(), sourceIp: "unknown", headers: {}, body: p.record.body, reason: p.reject.reason, detail: p.reject.detail });
                     groups.set(key, group);
                 }
                 continue;
@@ -183,7 +235,8 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
                 continue;
             }
             const prefix = p.reject ? ArchivePrefix.Quarantine : ArchivePrefix.Raw;
-            const key = partitionPrefix(prefix, p.envelope.provider, p.envelope.receivedAt);
+            // Only configured names become key parts: an unknown provider's name is whatever the message said.
+            const key = partitionPrefix(prefix, p.provider ? p.provider.name : UnknownProvider, p.envelope.receivedAt);
             const group = groups.get(key) ?? { items: [], lines: [] };
             group.items.push(p);
             group.lines.push(
@@ -205,35 +258,41 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
             }),
         );
 
-        // Quarantined and dropped requests are done once archived; the rest go to their lanes.
+        // Quarantined and dropped requests are done once archived; the rest go to their lanes
+        // (claim checks written concurrently, messages kept in record order for FIFO lanes).
+        const outbound = await Promise.all(
+            pending.map(async (p): Promise<OutboundMessage | undefined> => {
+                if (p.error) return undefined;
+                const provider = p.envelope?.provider ?? UnknownProvider;
+                if (p.reject) {
+                    inc((report.quarantined[provider] ??= {}), p.reject.reason);
+                    logger.warn("webhook quarantined", { provider, requestId: p.envelope?.requestId, reason: p.reject.reason, detail: p.reject.detail, archiveKey: p.archiveKey });
+                    return undefined;
+                }
+                report.accepted += 1;
+                if (!p.envelope!.replayOf) inc(report.archived, provider);
+                if (p.target === "drop") {
+                    inc(report.dropped, provider);
+                    return undefined;
+                }
+                const lane = config.lanes[p.target!];
+                if (!lane) {
+                    p.error = `route target ${p.target} is not a lane of this pipeline`;
+                    return undefined;
+                }
+                const body = await laneMessageBody(p, lane.id, report.calls).catch((err: Error) => {
+                    p.error = `claim check failed: ${err.name}: ${err.message}`;
+                    return undefined;
+                });
+                return body === undefined ? undefined : { recordId: p.record.messageId, lane, body, eventId: p.facts!.eventId, orderingKey: p.facts!.orderingKey, provider };
+            }),
+        );
         const byLane = new Map<string, OutboundMessage[]>();
-        for (const p of pending) {
-            if (p.error) continue;
-            const provider = p.envelope?.provider ?? "unknown";
-            if (p.reject) {
-                inc((report.quarantined[provider] ??= {}), p.reject.reason);
-                logger.warn("webhook quarantined", { provider, requestId: p.envelope?.requestId, reason: p.reject.reason, detail: p.reject.detail, archiveKey: p.archiveKey });
-                continue;
-            }
-            report.accepted += 1;
-            if (!p.envelope!.replayOf) inc(report.archived, provider);
-            if (p.target === "drop") {
-                inc(report.dropped, provider);
-                continue;
-            }
-            const lane = config.lanes[p.target!];
-            if (!lane) {
-                p.error = `route target ${p.target} is not a lane of this pipeline`;
-                continue;
-            }
-            const body = await laneMessageBody(p, lane.id, report.calls).catch((err: Error) => {
-                p.error = `claim check failed: ${err.message}`;
-                return undefined;
-            });
-            if (body === undefined) continue;
-            const list = byLane.get(lane.id) ?? [];
-            list.push({ recordId: p.record.messageId, lane, body, eventId: p.facts!.eventId, orderingKey: p.facts!.orderingKey, provider });
-            byLane.set(lane.id, list);
+        for (const m of outbound) {
+            if (!m) continue;
+            const list = byLane.get(m.lane.id) ?? [];
+            list.push(m);
+            byLane.set(m.lane.id, list);
         }
 
         const failedSends = new Map<string, string>();
@@ -243,7 +302,8 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
                 const outcome = lane.kind === "kafka" ? await sendToKafkaLane(deps.kafka, lane, messages) : await sendToSqsLane(deps.sqs, lane, messages);
                 report.calls.send += outcome.calls;
                 for (const [id, why] of outcome.failed) failedSends.set(id, `sending to lane ${laneId} failed: ${why}`);
-                inc(report.routed, laneId, messages.length - outcome.failed.size);
+                const taken = messages.length - outcome.failed.size;
+                if (taken > 0) inc(report.routed, laneId, taken);
             }),
         );
 
@@ -270,11 +330,12 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
                 receivedAt: p.envelope!.receivedAt,
                 archiveKey: p.archiveKey!,
                 ...(p.envelope!.replayOf ? { replay: true } : {}),
+                ...(p.envelope!.replayOf && p.envelope!.replayForce ? { force: p.envelope!.replayForce } : {}),
             } satisfies Omit<LaneMessage, "body" | "bodyBase64" | "claim">;
-            const text = body.toString("utf8");
-            const utf8 = Buffer.from(text, "utf8").equals(body);
             if (body.length <= config.inlineBodyBytes) {
-                return JSON.stringify(utf8 ? { ...base, body: text } : { ...base, bodyBase64: body.toString("base64") });
+                // Text SQS refuses (U+FFFE, U+FFFF, control characters) travels as base64, like bytes that are not UTF-8.
+                const inline = JSON.stringify(isSqsSafeText(body) ? { ...base, body: body.toString("utf8") } : { ...base, bodyBase64: body.toString("base64") });
+                if (Buffer.byteLength(inline) <= Limits.sqsMaxMessageBytes) return inline;
             }
             // Claim check: the body goes to S3, the lane message carries the pointer.
             const key = `${ArchivePrefix.Claims}/${base.provider}/${createHash("sha256").update(`${base.requestId}\n${base.eventId}`).digest("hex")}`;

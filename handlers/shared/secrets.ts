@@ -4,7 +4,7 @@
  * `{"secrets": ["current", "previous"]}`; any listed secret may match, which
  * is how rotation works: add the new one first, remove the old one later.
  *
- * A plain 30-line TTL cache on the SDK call instead of Powertools Parameters:
+ * A plain TTL cache on the SDK call instead of Powertools Parameters:
  * the router needs one GetSecretValue per provider per TTL and must tell "no
  * secret set yet" (quarantine as no-secret) from "Secrets Manager failed"
  * (retry), which the SDK's error names say directly.
@@ -12,7 +12,25 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SecretUnavailableError } from "./errors";
 
-export type SecretReader = (secretId: string) => Promise<readonly string[]>;
+/** How long secrets are cached, resolved in one place. */
+export const SecretCache = {
+    /** A secret read is reused for this long. */
+    ttlMs: 5 * 60_000,
+    /**
+     * A request that matches no cached secret (or a provider with no secret)
+     * re-reads the secret once it is this old: a rotated or newly set secret
+     * is picked up within seconds, and forged requests cost at most one
+     * GetSecretValue per secret per container per this period.
+     */
+    refreshAfterMs: 30_000,
+} as const;
+
+export interface SecretReadOptions {
+    /** Serve the cached value only if it was read at most this long ago (capped at the TTL). @default the reader's TTL */
+    readonly maxAgeMs?: number;
+}
+
+export type SecretReader = (secretId: string, options?: SecretReadOptions) => Promise<readonly string[]>;
 
 /** `{"secrets": [...]}`, or a bare string for a single secret set by hand. */
 export function parseSecretValue(text: string | undefined): string[] {
@@ -33,17 +51,18 @@ export function parseSecretValue(text: string | undefined): string[] {
 // An array, not a Set: module-level Sets and Maps do not survive function serialization.
 const notSetErrors: readonly string[] = ["ResourceNotFoundException"];
 
-/** A reader that caches each secret for `ttlMs` (default 5 minutes) and shares in-flight reads. */
-export function cachedSecretReader(client: SecretsManagerClient, ttlMs = 5 * 60_000, now: () => number = Date.now): SecretReader {
+/** A reader that caches each secret for `ttlMs` (default {@link SecretCache.ttlMs}) and shares in-flight reads. */
+export function cachedSecretReader(client: SecretsManagerClient, ttlMs: number = SecretCache.ttlMs, now: () => number = Date.now): SecretReader {
     const cache: Record<string, { at: number; value: Promise<readonly string[]> }> = {};
-    return (secretId) => {
+    return (secretId, options = {}) => {
+        const maxAge = Math.min(options.maxAgeMs ?? ttlMs, ttlMs);
         const hit = cache[secretId];
-        if (hit && now() - hit.at < ttlMs) return hit.value;
-        const value = client.send(new GetSecretValueCommand({ SecretId: secretId })).then(
+        if (hit && now() - hit.at < maxAge) return hit.value;
+        const value: Promise<readonly string[]> = client.send(new GetSecretValueCommand({ SecretId: secretId })).then(
             (out) => parseSecretValue(out.SecretString),
             (err: Error) => {
                 if (notSetErrors.includes(err.name)) return [];
-                delete cache[secretId]; // do not cache failures
+                if (cache[secretId]?.value === value) delete cache[secretId]; // do not cache failures
                 throw new SecretUnavailableError(`reading secret ${secretId} failed: ${err.name}: ${err.message}`);
             },
         );

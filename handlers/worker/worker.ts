@@ -33,9 +33,17 @@ export interface ProcessOptions {
     readonly lambdaContext?: Pick<Context, "getRemainingTimeInMillis">;
 }
 
+/**
+ * Prefix of every idempotency record's key. Fixed, so that the key depends on
+ * the event alone: Powertools would otherwise prefix the Lambda function's
+ * name, and a deploy that replaces the worker function (new physical name) or
+ * a route that moves an event type to another lane would forget every key.
+ */
+export const IdempotencyKeyPrefix = "webhook-pipeline";
+
 /** The idempotency key: provider and the provider's own event id (days of provider retries collapse onto it). */
-export function idempotencyKey(message: Pick<LaneMessage, "provider" | "eventId">): string {
-    return `${message.provider}#${message.eventId}`;
+export function idempotencyKey(message: Pick<LaneMessage, "provider" | "eventId" | "force">): string {
+    return message.force ? `${message.provider}#${message.eventId}#force:${message.force}` : `${message.provider}#${message.eventId}`;
 }
 
 export function createLaneProcessor(deps: LaneProcessorDeps): (text: string, options?: ProcessOptions) => Promise<Outcome> {
@@ -73,7 +81,7 @@ export function createLaneProcessor(deps: LaneProcessorDeps): (text: string, opt
                 await deps.handler(event, { logger, attempt: options.attempt ?? 1, remainingMs });
                 return { token: input.token };
             },
-            { persistenceStore, config },
+            { persistenceStore, config, keyPrefix: IdempotencyKeyPrefix },
         );
         const result = await run({ key: idempotencyKey(message), token });
         // A completed record returns the first call's result without calling the handler.

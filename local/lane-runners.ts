@@ -1,0 +1,166 @@
+/**
+ * Lane runners: what runs a lane's workers locally, one kind of runner per
+ * lane kind. An SQS lane gets a worker pool that behaves like the Lambda
+ * event source mapping on AWS (see sqs-poller.ts) and runs the worker's own
+ * code: createLaneProcessor (idempotency, claim checks) under Powertools
+ * batch processing (partial batch failures; FIFO lanes stop at the first
+ * failure of a message group), exactly as handlers/worker/lambda.ts does.
+ *
+ * A Kafka lane runs the consumer-group runner of handlers/kafka/consumer.ts
+ * (partitions = the lane's concurrency, retries then the `<topic>.dlq`
+ * topic) around the same lane processor. A lane kind without a runner fails
+ * the start, naming the lanes, before anything is started.
+ */
+import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from "@aws-lambda-powertools/batch";
+import type { Context, SQSRecord } from "aws-lambda";
+import type { WebhookHandler } from "../handlers/app/types";
+import { startLaneConsumer } from "../handlers/kafka/consumer";
+import { createLaneProcessor, Outcome, ProcessOptions } from "../handlers/worker/worker";
+import { parseLaneMessage } from "../model/lane-message";
+import type { LaneKind, LaneModel } from "../model/pipeline";
+import type { LocalLogger } from "./log";
+import type { LocalClients, LocalResources } from "./resources";
+import { toLambdaEvent } from "./sqs-event";
+import { startPoller } from "./sqs-poller";
+import type { PipelineStats } from "./stats";
+
+export interface LaneRunner {
+    readonly lane: string;
+    /** Handler batches (Kafka: handler calls) running now, at most the lane's concurrency. */
+    readonly inFlight: number;
+    /** Kafka lanes: messages published to the dead-letter topic since start (SQS lanes: see the DLQ's depth). */
+    readonly deadLettered?: number;
+    /** Stop taking work and wait for the batches in flight. */
+    stop(): Promise<void>;
+}
+
+export interface LaneRunnerContext {
+    readonly lane: LaneModel;
+    readonly resources: LocalResources;
+    readonly clients: LocalClients;
+    readonly handler: WebhookHandler;
+    readonly stats: PipelineStats;
+    readonly logger: LocalLogger;
+    /** See PollerOptions.retryDelaySeconds (SQS lanes). */
+    readonly retryDelaySeconds?: number;
+}
+
+export type LaneRunnerFactory = (context: LaneRunnerContext) => Promise<LaneRunner>;
+
+export class LaneRunnerMissingError extends Error {
+    public readonly name = "LaneRunnerMissingError";
+}
+
+/** A stand-in for the Lambda context: the lane's timeout as the remaining time. */
+function invocationContext(lane: LaneModel): Context {
+    const deadline = Date.now() + lane.timeoutSeconds * 1000;
+    return {
+        functionName: `local-worker-${lane.id}`,
+        functionVersion: "$LATEST",
+        invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:local-worker-${lane.id}`,
+        memoryLimitInMB: "512",
+        awsRequestId: `local-${Date.now()}`,
+        logGroupName: "local",
+        logStreamName: "local",
+        callbackWaitsForEmptyEventLoop: false,
+        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+        done: () => undefined,
+        fail: () => undefined,
+        succeed: () => undefined,
+    };
+}
+
+/** The lane processor, its outcomes counted in `stats`. */
+function countedProcessor({ lane, resources, clients, handler, stats }: LaneRunnerContext, log: LocalLogger): (text: string, options?: ProcessOptions) => Promise<Outcome> {
+    const process_ = createLaneProcessor({ config: resources.workers[lane.id], handler, s3: clients.s3, dynamo: clients.dynamo, logger: log });
+    return async (text, options = {}) => {
+        const attempt = options.attempt ?? 1;
+        try {
+            const outcome = await process_(text, options);
+            stats.onWorker(parseLaneMessage(text), outcome, attempt);
+            return outcome;
+        } catch (err) {
+            const next = attempt >= lane.maxReceiveCount ? "that was the last attempt: it moves to the DLQ" : "the message will be retried";
+            log.warn(`handler failed; ${next}`, { attempt, maxReceiveCount: lane.maxReceiveCount }, err);
+            try {
+                stats.onWorker(parseLaneMessage(text), "failed", attempt, err as Error);
+            } catch {
+                // an unreadable lane message: nothing to count it under
+            }
+            throw err;
+        }
+    };
+}
+
+export async function startSqsLaneRunner(context: LaneRunnerContext): Promise<LaneRunner> {
+    const { lane, resources, clients, logger, retryDelaySeconds } = context;
+    const queue = resources.lanes[lane.id];
+    if (!queue) throw new LaneRunnerMissingError(`lane ${lane.id} has no local queue`);
+    const log = logger.child(`worker ${lane.id}`);
+    const process_ = countedProcessor(context, log);
+    const poller = startPoller({
+        sqs: clients.sqs,
+        queueUrl: queue.queue.url,
+        batchSize: lane.batchSize,
+        concurrency: lane.concurrency,
+        retryDelaySeconds,
+        onError: (err, what) => log.error(`${what} failed`, err),
+        async handle(messages) {
+            const context = invocationContext(lane);
+            const processor = lane.ordering ? new SqsFifoPartialProcessorAsync() : new BatchProcessor(EventType.SQS);
+            const recordHandler = async (record: SQSRecord) => {
+                await process_(record.body, { attempt: Number(record.attributes.ApproximateReceiveCount) || 1, lambdaContext: context });
+            };
+            // Every record failing is a normal outcome (retry, then DLQ), not an invocation error.
+            const response = await processPartialResponse(toLambdaEvent(messages, queue.queue.arn), recordHandler, processor, { context, throwOnFullBatchFailure: false });
+            return response.batchItemFailures.map((f) => f.itemIdentifier);
+        },
+    });
+    return {
+        lane: lane.id,
+        get inFlight() {
+            return poller.inFlight;
+        },
+        stop: () => poller.stop(),
+    };
+}
+
+export async function startKafkaLaneRunner(context: LaneRunnerContext): Promise<LaneRunner> {
+    const { lane, resources, logger } = context;
+    const kafka = resources.router.kafka;
+    if (!kafka || !lane.topic) throw new LaneRunnerMissingError(`lane ${lane.id} is a Kafka lane but the local pipeline has no Kafka brokers`);
+    const log = logger.child(`worker ${lane.id}`);
+    const consumer = await startLaneConsumer({
+        kafka,
+        lane: { id: lane.id, topic: lane.topic, partitions: lane.concurrency, maxReceiveCount: lane.maxReceiveCount, timeoutSeconds: lane.timeoutSeconds },
+        process: countedProcessor(context, log),
+        logger: log,
+    });
+    void consumer.done.catch((err: Error) => log.error("the Kafka consumer stopped", err));
+    return {
+        lane: lane.id,
+        get inFlight() {
+            return consumer.stats.inFlight;
+        },
+        get deadLettered() {
+            return consumer.stats.deadLettered;
+        },
+        stop: () => consumer.stop(),
+    };
+}
+
+/** The runner for each lane kind; a missing one fails the start with the lanes that need it. */
+export const laneRunners: Readonly<Record<LaneKind, LaneRunnerFactory | undefined>> = {
+    sqs: startSqsLaneRunner,
+    kafka: startKafkaLaneRunner,
+};
+
+/** Check every lane has a runner before anything starts; throws one error naming every lane without. */
+export function checkLaneRunners(lanes: readonly LaneModel[], runners: Readonly<Record<LaneKind, LaneRunnerFactory | undefined>> = laneRunners): void {
+    const missing = lanes.filter((l) => !runners[l.kind]);
+    if (missing.length === 0) return;
+    throw new LaneRunnerMissingError(
+        `the local pipeline has no runner for ${missing.map((l) => `lane ${l.id} (${l.kind})`).join(", ")}; ` +
+            `run a stack whose lanes are of the kinds it runs (${Object.keys(runners).filter((k) => runners[k as LaneKind]).join(", ")}), or deploy it.`,
+    );
+}

@@ -1,0 +1,109 @@
+/**
+ * What the operations commands work on: a pipeline's queues and archive
+ * bucket, with clients for where they live. One shape for both places, so
+ * `replay`, `redrive` and `status` are the same code locally and on AWS:
+ *
+ * - local: the state file of the running `npm start` (moto's endpoint and the
+ *   resource names);
+ * - AWS: the stack outputs (`pulumi stack output --json > outputs.json`):
+ *   `queueUrls` and `dlqUrls` by lane id (`catch-all` included), `bucketName`
+ *   and `webhookUrls` (its keys are the provider names), with the SDK's usual
+ *   credentials and region.
+ */
+import * as fs from "fs";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { awsClients } from "../../handlers/shared/clients";
+import { localClients } from "../resources";
+import type { LocalState } from "../state";
+
+export interface TargetLane {
+    readonly id: string;
+    readonly provider: string;
+    readonly queueUrl: string;
+    readonly dlqUrl: string;
+}
+
+export interface OpsTarget {
+    readonly where: "local" | "aws";
+    readonly sqs: SQSClient;
+    readonly s3: S3Client;
+    readonly bucket: string;
+    readonly providers: readonly string[];
+    readonly catchAll: { readonly queueUrl: string; readonly dlqUrl: string };
+    /** SQS lanes (Kafka lanes have no queues). */
+    readonly lanes: readonly TargetLane[];
+    /** SQS StartMessageMoveTask is available (AWS; moto has none). */
+    readonly moveTask: boolean;
+}
+
+export function targetFromLocalState(state: LocalState): OpsTarget {
+    const clients = localClients(state.endpoint, state.region);
+    return {
+        where: "local",
+        sqs: clients.sqs,
+        s3: clients.s3,
+        bucket: state.bucket,
+        providers: state.providers.map((p) => p.name),
+        catchAll: { queueUrl: state.catchAll.queue.url, dlqUrl: state.catchAll.dlq.url },
+        lanes: state.lanes.flatMap((l) => (l.queue && l.dlq ? [{ id: l.id, provider: l.provider, queueUrl: l.queue.url, dlqUrl: l.dlq.url }] : [])),
+        moveTask: false,
+    };
+}
+
+/** `pulumi stack output --json` of a stack built by index.ts. */
+export interface StackOutputs {
+    readonly queueUrls: Readonly<Record<string, string>>;
+    readonly dlqUrls: Readonly<Record<string, string>>;
+    readonly bucketName: string;
+    readonly webhookUrls: Readonly<Record<string, string>>;
+}
+
+export const CatchAllLaneId = "catch-all";
+
+/** The provider a lane id (`<provider>-<lane>`) belongs to: the longest provider name it starts with. */
+export function providerOfLane(laneId: string, providers: readonly string[]): string | undefined {
+    return [...providers].sort((a, b) => b.length - a.length).find((p) => laneId.startsWith(`${p}-`));
+}
+
+export function targetFromOutputs(outputs: StackOutputs, clients = awsClients()): OpsTarget {
+    const problems = (["queueUrls", "dlqUrls", "bucketName", "webhookUrls"] as const).filter((k) => !outputs[k]);
+    if (problems.length) throw new Error(`stack outputs lack ${problems.join(", ")}: pass the JSON of \`pulumi stack output --json\` for a stack of this program`);
+    const providers = Object.keys(outputs.webhookUrls);
+    const lanes: TargetLane[] = [];
+    for (const [id, queueUrl] of Object.entries(outputs.queueUrls)) {
+        if (id === CatchAllLaneId) continue;
+        const provider = providerOfLane(id, providers);
+        const dlqUrl = outputs.dlqUrls[id];
+        if (!provider || !dlqUrl) throw new Error(`stack outputs: lane ${id} has ${provider ? "no DLQ URL" : "no provider in webhookUrls"}`);
+        lanes.push({ id, provider, queueUrl, dlqUrl });
+    }
+    return {
+        where: "aws",
+        sqs: clients.sqs,
+        s3: clients.s3,
+        bucket: outputs.bucketName,
+        providers,
+        catchAll: { queueUrl: outputs.queueUrls[CatchAllLaneId], dlqUrl: outputs.dlqUrls[CatchAllLaneId] },
+        lanes,
+        moveTask: true,
+    };
+}
+
+export function readStackOutputs(file: string): StackOutputs {
+    try {
+        return JSON.parse(fs.readFileSync(file, "utf8")) as StackOutputs;
+    } catch (err) {
+        throw new Error(`cannot read stack outputs from ${file} (${(err as Error).message}); write them with \`pulumi stack output --json > ${file}\``);
+    }
+}
+
+/** The lanes of a provider (all, or the one named); throws naming the choices. */
+export function lanesOf(target: OpsTarget, provider: string, lane?: string): TargetLane[] {
+    if (!target.providers.includes(provider)) throw new Error(`unknown provider "${provider}" (configured: ${target.providers.join(", ")})`);
+    const own = target.lanes.filter((l) => l.provider === provider);
+    if (lane === undefined) return own;
+    const picked = own.filter((l) => l.id === lane || l.id === `${provider}-${lane}`);
+    if (picked.length === 0) throw new Error(`provider ${provider} has no SQS lane "${lane}" (lanes: ${own.map((l) => l.id).join(", ") || "none"})`);
+    return picked;
+}

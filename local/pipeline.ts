@@ -1,0 +1,229 @@
+/**
+ * The whole pipeline on this machine, from one stack config: the emulator
+ * (moto, started here unless an endpoint is given), the resources the model
+ * asks for (resources.ts), the router on the catch-all queue, a runner per
+ * lane (lane-runners.ts), and the HTTP ingress on 127.0.0.1 with the admin
+ * routes. `scripts/local.ts` (`npm start`) is the command around it.
+ *
+ * Stopping: the HTTP server stops taking requests, the pollers stop
+ * receiving, the batches in flight finish (and are deleted), the state file
+ * goes, and the emulator is stopped if it was started here.
+ */
+import type * as http from "http";
+import type { AddressInfo } from "net";
+import { handlers } from "../handlers/app";
+import { KafkaBroker, startKafka } from "../scripts/services/kafka";
+import { MotoServer, startMoto } from "../scripts/services/moto";
+import { adminRoutes } from "./admin";
+import { FailureSwitch } from "./failure-switch";
+import { createHttpIngress } from "./http-ingress";
+import { checkLaneRunners, LaneRunner, laneRunners } from "./lane-runners";
+import { createLocalLogger, LocalLogger } from "./log";
+import { createLocalResources, localClients, LocalResources } from "./resources";
+import { startRouterRunner } from "./router-runner";
+import { LocalStack, loadLocalStack, resolveStackFile } from "./stack";
+import { LocalState, LocalStateVersion, removeLocalState, writeLocalState } from "./state";
+import { PipelineStats } from "./stats";
+import { buildStatus, PipelineStatus } from "./status";
+
+export interface LocalPipelineOptions {
+    /** Stack name (`dev` -> Pulumi.dev.yaml) or a stack file path. @default "dev" */
+    readonly stack?: string;
+    /** HTTP port on 127.0.0.1; 0 picks a free one. @default 8787 */
+    readonly port?: number;
+    /** Use this AWS emulator instead of starting moto (e.g. the one `npm test` started). */
+    readonly endpoint?: string;
+    /** Use these Kafka brokers instead of starting a broker (stacks with Kafka lanes). */
+    readonly kafkaBrokers?: readonly string[];
+    /** Prefix of every resource name and Kafka topic, so several pipelines can share one emulator or broker. @default "local" */
+    readonly prefix?: string;
+    /**
+     * Seconds a failed message (router or worker) waits before it is delivered
+     * again, so retries and the DLQ show quickly. The queues keep the model's
+     * visibility timeout. @default the queue's visibility timeout, as on AWS
+     */
+    readonly retryDelaySeconds?: number;
+    /** Write the state file `npm run ops` reads. @default true */
+    readonly writeState?: boolean;
+    readonly env?: NodeJS.ProcessEnv;
+    readonly logger?: LocalLogger;
+}
+
+export interface StartTimings {
+    /** Starting (and on first run installing) the emulator and broker. */
+    readonly servicesMs: number;
+    /** Creating queues, bucket, table and secrets. */
+    readonly resourcesMs: number;
+    /** From the call to ready. */
+    readonly totalMs: number;
+}
+
+export interface LocalPipeline {
+    readonly stack: LocalStack;
+    readonly url: string;
+    readonly port: number;
+    readonly endpoint: string;
+    readonly resources: LocalResources;
+    readonly stats: PipelineStats;
+    readonly failures: FailureSwitch;
+    readonly timings: StartTimings;
+    /** Where the state file was written, if it was. */
+    readonly stateFile?: string;
+    status(): Promise<PipelineStatus>;
+    /** Clean shutdown; safe to call twice. */
+    stop(): Promise<void>;
+}
+
+interface Services {
+    readonly endpoint: string;
+    readonly kafkaBrokers?: readonly string[];
+    stop(): Promise<void>;
+}
+
+/** The emulator (and a broker when a lane needs one): given ones are used, missing ones started. */
+async function startServices(stack: LocalStack, options: LocalPipelineOptions): Promise<Services> {
+    const needKafka = stack.model.usesKafka && !options.kafkaBrokers?.length;
+    const [moto, kafka] = await Promise.allSettled([
+        options.endpoint ? Promise.resolve(undefined) : startMoto(),
+        needKafka ? startKafka() : Promise.resolve(undefined),
+    ] as [Promise<MotoServer | undefined>, Promise<KafkaBroker | undefined>]);
+    const started = [moto, kafka].flatMap((r) => (r.status === "fulfilled" && r.value ? [r.value] : []));
+    const stop = async () => void (await Promise.all(started.map((s) => s.stop())));
+    const failed = [moto, kafka].find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) {
+        await stop();
+        throw failed.reason;
+    }
+    const motoServer = (moto as PromiseFulfilledResult<MotoServer | undefined>).value;
+    const broker = (kafka as PromiseFulfilledResult<KafkaBroker | undefined>).value;
+    return { endpoint: options.endpoint ?? motoServer!.endpoint, kafkaBrokers: options.kafkaBrokers ?? broker?.brokers, stop };
+}
+
+function listen(server: http.Server, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen({ host: "127.0.0.1", port }, () => {
+            server.off("error", reject);
+            resolve((server.address() as AddressInfo).port);
+        });
+    });
+}
+
+export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+    const started = Date.now();
+    const env = options.env ?? process.env;
+    const logger = options.logger ?? createLocalLogger();
+    const stack = loadLocalStack(options.stack ?? "dev", env, options.prefix);
+    const { model } = stack;
+    // Before anything starts: a lane nothing can run is a configuration problem.
+    checkLaneRunners(model.lanes);
+
+    const services = await startServices(stack, options);
+    const servicesMs = Date.now() - started;
+    const runners: LaneRunner[] = [];
+    let router: { stop(): Promise<void> } | undefined;
+    let server: http.Server | undefined;
+    let stateFile: string | undefined;
+    const clients = localClients(services.endpoint, env.AWS_REGION ?? "us-east-1");
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+        (stopping ??= (async () => {
+            if (server) {
+                const closed = new Promise((r) => server!.close(r));
+                server.closeIdleConnections();
+                await closed;
+            }
+            await Promise.all([router?.stop(), ...runners.map((r) => r.stop())]);
+            if (stateFile) removeLocalState(process.pid, env);
+            await services.stop();
+        })());
+
+    try {
+        const kafka = model.usesKafka && services.kafkaBrokers ? { brokers: services.kafkaBrokers, ssl: false, replicationFactor: 1 } : undefined;
+        const resources = await createLocalResources(model, stack.secrets, clients, { kafka });
+        const resourcesMs = Date.now() - started - servicesMs;
+        const providerNames = model.providers.map((p) => p.name);
+        const stats = new PipelineStats(providerNames, Object.fromEntries(model.lanes.map((l) => [l.id, l.provider])));
+        const failures = new FailureSwitch(providerNames, env);
+
+        const starting = await Promise.allSettled(
+            model.lanes.map((lane) => laneRunners[lane.kind]!({ lane, resources, clients, handler: failures.wrap(handlers[lane.handler]), stats, logger, retryDelaySeconds: options.retryDelaySeconds })),
+        );
+        for (const r of starting) if (r.status === "fulfilled") runners.push(r.value);
+        const notStarted = starting.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (notStarted) throw notStarted.reason;
+        router = startRouterRunner({ model, resources, clients, stats, logger, retryDelaySeconds: options.retryDelaySeconds });
+
+        let url = "";
+        const status = () =>
+            buildStatus({
+                stack: stack.stack,
+                url,
+                startedAt: started,
+                model,
+                resources,
+                sqs: clients.sqs,
+                stats,
+                failures,
+                runner: (lane) => runners.find((r) => r.lane === lane),
+            });
+        server = createHttpIngress({
+            sqs: clients.sqs,
+            catchAllQueueUrl: resources.catchAll.queue.url,
+            providers: model.providers,
+            secrets: async (provider) => stack.secrets[provider] ?? [],
+            extra: adminRoutes({ status, stats, failures }),
+            onRequest: (provider, code, enqueued) => stats.onHttp(provider, code, enqueued),
+        });
+        const port = await listen(server, options.port ?? 8787);
+        url = `http://127.0.0.1:${port}`;
+
+        if (options.writeState ?? true) {
+            const state: LocalState = {
+                v: LocalStateVersion,
+                pid: process.pid,
+                startedAt: new Date(started).toISOString(),
+                stack: stack.stack,
+                stackFile: resolveStackFile(options.stack ?? "dev").file,
+                url,
+                endpoint: services.endpoint,
+                region: env.AWS_REGION ?? "us-east-1",
+                prefix: model.name,
+                bucket: resources.bucket,
+                table: resources.table,
+                catchAll: resources.catchAll,
+                providers: model.providers.map((p) => ({ name: p.name, plugin: p.plugin, url: `${url}${p.path}` })),
+                lanes: model.lanes.map((l) => ({
+                    id: l.id,
+                    provider: l.provider,
+                    kind: l.kind,
+                    ordering: l.ordering,
+                    concurrency: l.concurrency,
+                    batchSize: l.batchSize,
+                    maxReceiveCount: l.maxReceiveCount,
+                    queue: resources.lanes[l.id]?.queue,
+                    dlq: resources.lanes[l.id]?.dlq,
+                    topic: l.topic,
+                })),
+            };
+            stateFile = writeLocalState(state, env);
+        }
+        return {
+            stack,
+            url,
+            port,
+            endpoint: services.endpoint,
+            resources,
+            stats,
+            failures,
+            timings: { servicesMs, resourcesMs, totalMs: Date.now() - started },
+            stateFile,
+            status,
+            stop,
+        };
+    } catch (err) {
+        await stop();
+        throw err;
+    }
+}

@@ -1,0 +1,163 @@
+/**
+ * What Lambda's SQS event source mapping does, on this machine: long-poll a
+ * queue, gather up to `batchSize` messages (in ReceiveMessage calls of at most
+ * 10), hand the batch to a handler, and delete every message except the ones
+ * the handler reports as failed (ReportBatchItemFailures): those become
+ * visible again after the queue's visibility timeout, and the queue's redrive
+ * policy moves them to the DLQ once they were received `maxReceiveCount`
+ * times. At most `concurrency` batches run at once (`maximumConcurrency`); the
+ * poller waits for a free slot before it receives, so no message sits
+ * invisible waiting for a handler.
+ *
+ * `retryDelaySeconds` shortens the wait of a failed message before its next
+ * delivery (its visibility is set to that many seconds once its batch is
+ * done), so retries and the DLQ show within seconds. The queue's own
+ * visibility timeout is left as the model sets it, so a slow batch is never
+ * delivered a second time while it still runs.
+ */
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+
+/** ReceiveMessage and DeleteMessageBatch take at most 10 messages. */
+export const SqsReceiveMax = 10;
+
+export interface PollerOptions {
+    readonly sqs: SQSClient;
+    readonly queueUrl: string;
+    /** Most messages per batch. */
+    readonly batchSize: number;
+    /** Most batches in flight at once. */
+    readonly concurrency: number;
+    /**
+     * Long-poll wait of the first receive of a batch, in seconds. Short, so a
+     * stop never waits long for a poll to return. @default 2
+     */
+    readonly waitSeconds?: number;
+    /** Processes a batch; resolves to the MessageIds that failed (they are not deleted). Throwing fails the whole batch. */
+    readonly handle: (messages: Message[]) => Promise<readonly string[]>;
+    /** Seconds a failed message stays invisible before it is delivered again. @default the queue's visibility timeout */
+    readonly retryDelaySeconds?: number;
+    /** A receive or delete failed (the poller backs off and goes on). */
+    readonly onError?: (err: Error, what: string) => void;
+}
+
+export interface Poller {
+    /** Batches being handled now. */
+    readonly inFlight: number;
+    /** Stop receiving, then wait for the batches in flight to finish and be deleted. */
+    stop(): Promise<void>;
+}
+
+/** Receive up to `max` messages: one long poll, then short receives while messages keep coming. */
+export async function receiveBatch(sqs: SQSClient, queueUrl: string, max: number, waitSeconds: number): Promise<Message[]> {
+    const batch: Message[] = [];
+    let wait = waitSeconds;
+    while (batch.length < max) {
+        const { Messages = [] } = await sqs.send(
+            new ReceiveMessageCommand({
+                QueueUrl: queueUrl,
+                MaxNumberOfMessages: Math.min(SqsReceiveMax, max - batch.length),
+                WaitTimeSeconds: wait,
+                MessageAttributeNames: ["All"],
+                MessageSystemAttributeNames: ["All"],
+            }),
+        );
+        batch.push(...Messages);
+        if (Messages.length === 0) break;
+        wait = 0;
+    }
+    return batch;
+}
+
+/** Make messages visible again after `seconds` (ChangeMessageVisibilityBatch, 10 per call); best effort. */
+export async function delayRetry(sqs: SQSClient, queueUrl: string, messages: readonly Message[], seconds: number): Promise<void> {
+    for (let i = 0; i < messages.length; i += SqsReceiveMax) {
+        const chunk = messages.slice(i, i + SqsReceiveMax);
+        await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: seconds })) }));
+    }
+}
+
+/** Delete messages in DeleteMessageBatch calls of 10; resolves to the ids that could not be deleted. */
+export async function deleteMessages(sqs: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<string[]> {
+    const failed: string[] = [];
+    for (let i = 0; i < messages.length; i += SqsReceiveMax) {
+        const chunk = messages.slice(i, i + SqsReceiveMax);
+        try {
+            const out = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }));
+            for (const f of out.Failed ?? []) failed.push(chunk[Number(f.Id)]?.MessageId ?? f.Id!);
+        } catch {
+            failed.push(...chunk.map((m) => m.MessageId!));
+        }
+    }
+    return failed;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function startPoller(options: PollerOptions): Poller {
+    const waitSeconds = options.waitSeconds ?? 2;
+    let stopping = false;
+    let inFlight = 0;
+    const running = new Set<Promise<void>>();
+    let wake: (() => void) | undefined;
+    const slotFreed = () => new Promise<void>((r) => (wake = r));
+
+    async function runBatch(messages: Message[]) {
+        let failures: readonly string[];
+        try {
+            failures = await options.handle(messages);
+        } catch (err) {
+            options.onError?.(err as Error, `handling a batch of ${messages.length}`);
+            failures = messages.map((m) => m.MessageId!);
+        }
+        const done = messages.filter((m) => !failures.includes(m.MessageId!));
+        const failed = messages.filter((m) => failures.includes(m.MessageId!));
+        if (failed.length && options.retryDelaySeconds !== undefined) {
+            await delayRetry(options.sqs, options.queueUrl, failed, options.retryDelaySeconds).catch((err: Error) => options.onError?.(err, "shortening the retry delay"));
+        }
+        if (done.length === 0) return;
+        const notDeleted = await deleteMessages(options.sqs, options.queueUrl, done);
+        if (notDeleted.length) options.onError?.(new Error(`${notDeleted.length} message(s) could not be deleted and will be delivered again`), "deleting");
+    }
+
+    async function loop() {
+        let backoffMs = 250;
+        while (!stopping) {
+            if (inFlight >= options.concurrency) {
+                await slotFreed();
+                continue;
+            }
+            let messages: Message[];
+            try {
+                messages = await receiveBatch(options.sqs, options.queueUrl, options.batchSize, waitSeconds);
+                backoffMs = 250;
+            } catch (err) {
+                if (stopping) break;
+                options.onError?.(err as Error, "receiving");
+                await sleep(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, 5_000);
+                continue;
+            }
+            if (messages.length === 0) continue;
+            inFlight += 1;
+            const batch = runBatch(messages).finally(() => {
+                inFlight -= 1;
+                running.delete(batch);
+                wake?.();
+            });
+            running.add(batch);
+        }
+    }
+
+    const looping = loop();
+    return {
+        get inFlight() {
+            return inFlight;
+        },
+        async stop() {
+            stopping = true;
+            wake?.();
+            await looping;
+            await Promise.all([...running]);
+        },
+    };
+}

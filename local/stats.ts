@@ -1,0 +1,130 @@
+/**
+ * The local pipeline's counters, per provider, fed by the HTTP ingress, the
+ * router's batch reports and the workers' outcomes; `/_status` shows them
+ * beside the live queue depths. They live in memory and start at 0 with each
+ * `npm start` (moto's state does too).
+ */
+import { createHash } from "crypto";
+import type { RouterReport } from "../handlers/router/router";
+import type { LaneMessage } from "../model/lane-message";
+
+export interface ProviderCounts {
+    /** Requests the HTTP ingress acknowledged (200, enqueued). Handshakes are not counted. */
+    received: number;
+    /** Requests the router quarantined (forged, stale, malformed, no secret). */
+    rejected: number;
+    /** `rejected` by reason. */
+    readonly rejectReasons: Record<string, number>;
+    /** Requests the router archived (replays excluded: they are archived already). */
+    archived: number;
+    /** Events a `drop` route archived and did not process. */
+    dropped: number;
+    /** Lane messages sent (replays included). */
+    routed: number;
+    /** Handler calls that succeeded. */
+    processed: number;
+    /** Lane messages whose event id was already processed (idempotency): the handler was not called. */
+    duplicates: number;
+    /** Handler calls that threw (each retry counts). */
+    failed: number;
+}
+
+/** One lane message a worker handled, for `GET /_events`. */
+export interface EventRecord {
+    readonly at: string;
+    readonly provider: string;
+    readonly lane: string;
+    readonly eventId: string;
+    readonly eventType: string;
+    readonly outcome: "processed" | "duplicate" | "failed";
+    readonly attempt: number;
+    readonly replay: boolean;
+    /** SHA-256 (hex) of the request body, when it travelled inline. */
+    readonly sha256?: string;
+    readonly bytes?: number;
+    readonly error?: string;
+}
+
+const emptyCounts = (): ProviderCounts => ({ received: 0, rejected: 0, rejectReasons: {}, archived: 0, dropped: 0, routed: 0, processed: 0, duplicates: 0, failed: 0 });
+
+/** The body bytes a lane message carries inline (undefined for a claim check). */
+export function inlineBody(message: Pick<LaneMessage, "body" | "bodyBase64">): Buffer | undefined {
+    if (message.body !== undefined) return Buffer.from(message.body, "utf8");
+    if (message.bodyBase64 !== undefined) return Buffer.from(message.bodyBase64, "base64");
+    return undefined;
+}
+
+export class PipelineStats {
+    readonly providers: Record<string, ProviderCounts>;
+    /** HTTP answers other than an enqueued webhook, by status (404 unknown provider, 413, 200 and 401 for handshakes, ...). */
+    readonly http: Record<string, number> = {};
+    readonly router = { batches: 0, records: 0, retried: 0 };
+    private readonly recent: EventRecord[] = [];
+
+    constructor(
+        providerNames: readonly string[],
+        private readonly providerOfLane: Readonly<Record<string, string>>,
+        private readonly keepEvents = 500,
+    ) {
+        this.providers = Object.fromEntries(providerNames.map((n) => [n, emptyCounts()]));
+    }
+
+    private of(provider: string): ProviderCounts | undefined {
+        return this.providers[provider];
+    }
+
+    onHttp(provider: string | undefined, status: number, enqueued: boolean): void {
+        const counts = provider === undefined ? undefined : this.of(provider);
+        if (enqueued && counts) counts.received += 1;
+        else this.http[status] = (this.http[status] ?? 0) + 1;
+    }
+
+    onRouterBatch(report: RouterReport): void {
+        this.router.batches += 1;
+        this.router.records += report.received;
+        this.router.retried += report.failed;
+        for (const [provider, reasons] of Object.entries(report.quarantined)) {
+            const counts = this.of(provider);
+            if (!counts) continue;
+            for (const [reason, n] of Object.entries(reasons)) {
+                counts.rejected += n;
+                counts.rejectReasons[reason] = (counts.rejectReasons[reason] ?? 0) + n;
+            }
+        }
+        for (const [provider, n] of Object.entries(report.archived)) if (this.of(provider)) this.of(provider)!.archived += n;
+        for (const [provider, n] of Object.entries(report.dropped)) if (this.of(provider)) this.of(provider)!.dropped += n;
+        for (const [lane, n] of Object.entries(report.routed)) {
+            const counts = this.of(this.providerOfLane[lane]);
+            if (counts) counts.routed += n;
+        }
+    }
+
+    onWorker(message: LaneMessage, outcome: EventRecord["outcome"], attempt: number, error?: Error): void {
+        const counts = this.of(message.provider);
+        if (counts) {
+            if (outcome === "processed") counts.processed += 1;
+            else if (outcome === "duplicate") counts.duplicates += 1;
+            else counts.failed += 1;
+        }
+        const body = inlineBody(message);
+        this.recent.push({
+            at: new Date().toISOString(),
+            provider: message.provider,
+            lane: message.lane,
+            eventId: message.eventId,
+            eventType: message.eventType,
+            outcome,
+            attempt,
+            replay: message.replay === true,
+            sha256: body && createHash("sha256").update(body).digest("hex"),
+            bytes: body?.length,
+            error: error && `${error.name}: ${error.message}`,
+        });
+        if (this.recent.length > this.keepEvents) this.recent.splice(0, this.recent.length - this.keepEvents);
+    }
+
+    /** The most recent worker outcomes, oldest first, optionally of one provider. */
+    events(provider?: string): EventRecord[] {
+        return provider ? this.recent.filter((e) => e.provider === provider) : [...this.recent];
+    }
+}

@@ -1,0 +1,135 @@
+/**
+ * `npm start` (after install and build): the whole pipeline on this machine.
+ *
+ *   node dist/scripts/local.js [--stack dev|path/to/Pulumi.x.yaml] [--port 8787]
+ *                              [--visibility-timeout SECONDS] [--prefix NAME] [--endpoint URL] [--kafka-brokers host:port,...]
+ *
+ * Environment: PORT (default 8787); LOCAL_VISIBILITY_TIMEOUT_SECONDS (or
+ * --visibility-timeout: a failed message becomes visible again after that many
+ * seconds instead of the queue's 6x-timeout visibility, so retries and the DLQ
+ * show within seconds; the queues themselves keep the model's visibility, so a
+ * batch that runs long is never delivered twice);
+ * AWS_ENDPOINT_URL or --endpoint (use that emulator instead of starting moto,
+ * as the tests do); KAFKA_BROKERS or --kafka-brokers (stacks with Kafka lanes:
+ * use those brokers instead of starting one); WEBHOOK_SECRET_<NAME> (a provider's signing secret; otherwise one is
+ * generated and printed); WEBHOOK_FAIL_<NAME>=1 (that provider's handler
+ * fails, to watch the DLQ fill); WEBHOOK_PIPELINE_LOCAL_DIR (where the state
+ * and generated secrets live, default .cache/local); POWERTOOLS_LOG_LEVEL.
+ *
+ * Prints `webhook pipeline ready at <url>` on stdout once it takes requests.
+ * SIGINT (Ctrl-C) or SIGTERM: stop taking requests and receiving, finish the
+ * batches in flight, stop moto, exit 0.
+ */
+import { parseArgs } from "util";
+import { failEnvName } from "../local/failure-switch";
+import { createLocalLogger } from "../local/log";
+import { LocalPipeline, startLocalPipeline } from "../local/pipeline";
+import { secretEnvName, secretsFile } from "../local/stack";
+
+/** How long a stop may wait for batches in flight before it gives up. */
+const StopGraceMs = 30_000;
+
+function positive(value: string | undefined, what: string): number | undefined {
+    if (value === undefined || value === "") return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${what} must be a whole number, not "${value}"`);
+    return n;
+}
+
+function banner(pipeline: LocalPipeline, startedMoto: boolean): string {
+    const { model } = pipeline.stack;
+    const width = Math.max(...model.providers.map((p) => p.name.length));
+    const lines = [
+        `webhook pipeline ready at ${pipeline.url} (stack ${pipeline.stack.stack}, ${(pipeline.timings.totalMs / 1000).toFixed(1)} s)`,
+        `  emulator: ${pipeline.endpoint}${startedMoto ? " (moto, started here)" : " (given)"}`,
+        "  providers:",
+        ...model.providers.map((p) => {
+            const lanes = model.lanes
+                .filter((l) => l.provider === p.name)
+                .map((l) => `${l.name}${l.kind === "kafka" ? " (kafka)" : l.ordering ? " (fifo)" : ""} x${l.concurrency}`)
+                .join(", ");
+            const failing = pipeline.failures.failing(p.name) ? `  [handler failing: ${failEnvName(p.name)}]` : "";
+            return `    ${p.name.padEnd(width)}  POST ${pipeline.url}${p.path}   lanes: ${lanes}${failing}`;
+        }),
+    ];
+    if (pipeline.stack.generated.length) {
+        lines.push(`  development secrets (generated, kept in ${secretsFile()}; set WEBHOOK_SECRET_<NAME> to use your own):`);
+        for (const name of pipeline.stack.generated) lines.push(`    ${secretEnvName(name)}=${pipeline.stack.secrets[name].join(",")}`);
+    }
+    lines.push(
+        "  try:",
+        `    npm run send -- ${model.providers[0].name}`,
+        `    curl -s ${pipeline.url}/_status`,
+        "    npm run ops -- status",
+        `    curl -s -X POST '${pipeline.url}/_control/fail?provider=${model.providers[0].name}&on=true'   # break a handler; on=false heals it`,
+        "  Ctrl-C stops everything.",
+    );
+    return lines.join("\n");
+}
+
+async function main(): Promise<number> {
+    const { values } = parseArgs({
+        options: {
+            stack: { type: "string", default: "dev" },
+            port: { type: "string" },
+            prefix: { type: "string" },
+            endpoint: { type: "string" },
+            "kafka-brokers": { type: "string" },
+            "visibility-timeout": { type: "string" },
+        },
+    });
+    const port = positive(values.port ?? process.env.PORT, "--port / PORT") ?? 8787;
+    const retryDelaySeconds = positive(values["visibility-timeout"] ?? process.env.LOCAL_VISIBILITY_TIMEOUT_SECONDS, "--visibility-timeout / LOCAL_VISIBILITY_TIMEOUT_SECONDS");
+    const endpoint = values.endpoint ?? (process.env.AWS_ENDPOINT_URL || undefined);
+    const brokers = (values["kafka-brokers"] ?? process.env.KAFKA_BROKERS ?? "").split(",").map((b) => b.trim()).filter(Boolean);
+
+    // Interrupted while starting: exit at once (the service module's exit hook kills what was started).
+    const interrupt = () => process.exit(130);
+    process.on("SIGINT", interrupt);
+    process.on("SIGTERM", interrupt);
+
+    const pipeline = await startLocalPipeline({ stack: values.stack, port, prefix: values.prefix, endpoint, kafkaBrokers: brokers.length ? brokers : undefined, retryDelaySeconds, logger: createLocalLogger() });
+    console.log(banner(pipeline, !endpoint));
+
+    // From here on this process owns shutdown: the service module's signal hooks would
+    // kill moto at once, before the batches in flight could finish and be deleted.
+    return new Promise<number>((resolve) => {
+        let signals = 0;
+        const onSignal = (signal: NodeJS.Signals) => {
+            signals += 1;
+            if (signals > 1) {
+                process.stderr.write(`${signal} again: exiting without waiting\n`);
+                process.exit(130);
+            }
+            process.stderr.write(`${signal}: stopping (finishing batches in flight)...\n`);
+            const giveUp = setTimeout(() => {
+                process.stderr.write(`batches still running after ${StopGraceMs / 1000} s: exiting without them\n`);
+                process.exit(1);
+            }, StopGraceMs);
+            pipeline.stop().then(
+                () => {
+                    clearTimeout(giveUp);
+                    process.stderr.write("stopped cleanly\n");
+                    resolve(0);
+                },
+                (err: Error) => {
+                    clearTimeout(giveUp);
+                    process.stderr.write(`stop failed: ${err.message}\n`);
+                    resolve(1);
+                },
+            );
+        };
+        for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+            process.removeAllListeners(signal);
+            process.on(signal, onSignal);
+        }
+    });
+}
+
+main().then(
+    (code) => process.exit(code),
+    (err: Error) => {
+        process.stderr.write(`npm start: ${err?.message ?? String(err)}\n`);
+        process.exit(1);
+    },
+);

@@ -1,0 +1,228 @@
+/**
+ * `npm start` as a user drives it: the compiled entry spawned with a test
+ * stack (one provider per built-in plugin), real signed HTTP requests,
+ * `/_status` polled until the counts settle, and the operations commands run
+ * against it. The tests run in order and share the process (starting it is
+ * the expensive part); each asserts on its own provider or on deltas.
+ */
+import { expect } from "chai";
+import { request } from "http";
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { maxLocalBodyBytes } from "../../local/http-ingress";
+import { loadStackModel } from "../../local/stack";
+import type { QueueStatus } from "../../local/ops/status";
+import type { RedriveResult } from "../../local/ops/redrive";
+import type { ReplaySummary } from "../../local/ops/replay";
+import type { EventRecord } from "../../local/stats";
+import { getPlugin } from "../../providers";
+import { fixture, getStatus, LocalProcess, ops, queuesDrained, sha256, startLocal, waitForStatus } from "./support";
+
+const stackFile = fixture("Pulumi.local-all.yaml");
+const { model } = loadStackModel(stackFile);
+const secrets: Record<string, string> = Object.fromEntries(
+    model.providers.map((p) => [p.name, p.plugin === "standard-webhooks" ? `whsec_${randomBytes(24).toString("base64")}` : `test_${randomBytes(12).toString("hex")}`]),
+);
+
+/** Sign `body` (default: the plugin's sample) as the provider would and POST it. */
+async function send(url: string, providerName: string, options: { body?: Buffer; secret?: string } = {}) {
+    const provider = model.providers.find((p) => p.name === providerName)!;
+    const plugin = getPlugin(provider.plugin, provider.hmac);
+    const now = Date.now();
+    const body = options.body ?? plugin.sample(now);
+    const target = `${url}${provider.path}`;
+    const headers = plugin.sign(body, options.secret ?? secrets[providerName], now, target);
+    const res = await fetch(target, { method: "POST", headers: { "content-type": body[0] === 0x7b ? "application/json" : "application/x-www-form-urlencoded", ...headers }, body });
+    return { status: res.status, text: await res.text(), body };
+}
+
+/** POST a body of `size` bytes with node:http, reading the answer even if the server stops reading the upload. */
+function postLarge(url: string, size: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const req = request(url, { method: "POST", headers: { "content-type": "application/json", "content-length": String(size) } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.end(Buffer.alloc(size, 0x61));
+    });
+}
+
+describe("local pipeline (npm start)", function () {
+    this.timeout(60_000);
+    let local: LocalProcess;
+    /** Bodies sent per provider, in order. */
+    const sent: Record<string, Buffer[]> = {};
+    let firstBatch: { from: number; to: number };
+
+    before(async () => {
+        local = await startLocal({ stack: stackFile, secrets, args: ["--visibility-timeout", "1"] });
+    });
+
+    after(async () => {
+        await local?.remove();
+    });
+
+    it("GIVEN the test stack WHEN local.js is ready THEN /_status lists every provider and lane with empty queues", async () => {
+        // Act
+        const status = await getStatus(local.url);
+
+        // Assess
+        expect(Object.keys(status.providers)).to.deep.equal(model.providers.map((p) => p.name));
+        for (const p of model.providers) {
+            expect(status.providers[p.name].url).to.equal(`${local.url}${p.path}`);
+            expect(Object.keys(status.providers[p.name].lanes)).to.deep.equal(p.lanes);
+        }
+        expect(queuesDrained(status)).to.equal(true);
+        expect(local.output().stdout).to.include(`${local.url}/webhooks/stripe`);
+    });
+
+    it("GIVEN every built-in provider WHEN a signed sample is sent to each THEN each is received, archived, routed and processed once", async () => {
+        // Prepare
+        const from = Date.now();
+
+        // Act
+        for (const p of model.providers) {
+            for (let i = 0; i < 2; i++) {
+                const res = await send(local.url, p.name);
+                expect(res.status, `${p.name}: ${res.text}`).to.equal(200);
+                (sent[p.name] ??= []).push(res.body);
+            }
+        }
+        firstBatch = { from, to: Date.now() };
+
+        // Assess
+        const status = await waitForStatus(local.url, (s) => model.providers.every((p) => s.providers[p.name].processed === 2) && queuesDrained(s));
+        for (const p of model.providers) {
+            const { received, rejected, archived, routed, processed, duplicates, failed, dlq } = status.providers[p.name];
+            expect({ received, rejected, archived, routed, processed, duplicates, failed, dlq }, p.name).to.deep.equal({ received: 2, rejected: 0, archived: 2, routed: 2, processed: 2, duplicates: 0, failed: 0, dlq: 0 });
+        }
+    });
+
+    it("GIVEN a request signed with a wrong secret WHEN it is sent THEN it is acknowledged, quarantined as bad-signature, and never processed", async () => {
+        // Act
+        const res = await send(local.url, "github", { secret: "not-the-secret" });
+
+        // Assess
+        expect(res.status).to.equal(200);
+        const status = await waitForStatus(local.url, (s) => s.providers.github.rejected === 1 && queuesDrained(s));
+        expect(status.providers.github.rejectReasons).to.deep.equal({ "bad-signature": 1 });
+        expect(status.providers.github.processed).to.equal(2);
+    });
+
+    it("GIVEN an unknown provider WHEN a webhook is posted THEN 404 names the configured providers", async () => {
+        // Act
+        const res = await fetch(`${local.url}/webhooks/nobody`, { method: "POST", body: "{}" });
+        const body = (await res.json()) as { error: string };
+
+        // Assess
+        expect(res.status).to.equal(404);
+        expect(body.error).to.include('unknown provider "nobody"').and.include("stripe");
+        expect((await getStatus(local.url)).http["404"]).to.equal(1);
+    });
+
+    it("GIVEN a body over the SQS limit WHEN it is posted THEN 413 is answered and nothing is enqueued", async () => {
+        // Act
+        const status = await postLarge(`${local.url}/webhooks/shopify`, maxLocalBodyBytes + 1);
+
+        // Assess
+        expect(status).to.equal(413);
+        const after = await getStatus(local.url);
+        expect(after.http["413"]).to.equal(1);
+        expect(after.providers.shopify.received).to.equal(2);
+    });
+
+    it("GIVEN Slack's url_verification challenge WHEN it is signed THEN the challenge is answered; unsigned THEN 401", async () => {
+        // Prepare
+        const body = Buffer.from(JSON.stringify({ token: "x", challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", type: "url_verification" }));
+
+        // Act
+        const signed = await send(local.url, "slack", { body });
+        const forged = await send(local.url, "slack", { body, secret: "wrong" });
+
+        // Assess
+        expect({ status: signed.status, text: signed.text }).to.deep.equal({ status: 200, text: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" });
+        expect(forged.status).to.equal(401);
+        expect((await getStatus(local.url)).providers.slack.received).to.equal(2);
+    });
+
+    it("GIVEN archived stripe requests WHEN replay covers the first batch's time range THEN exactly those bytes are re-injected, verified again and skipped as duplicates", async () => {
+        // Prepare: a later request that is outside the range.
+        await new Promise((r) => setTimeout(r, 5));
+        expect((await send(local.url, "stripe")).status).to.equal(200);
+        const before = await waitForStatus(local.url, (s) => s.providers.stripe.processed === 3 && queuesDrained(s));
+        const range = ["--provider", "stripe", "--from", new Date(firstBatch.from).toISOString(), "--to", new Date(firstBatch.to).toISOString(), "--json"];
+
+        // Act
+        const dry = await ops(local, ["replay", ...range, "--dry-run"]);
+        const run = await ops(local, ["replay", ...range]);
+
+        // Assess
+        expect(dry.code, dry.stderr).to.equal(0);
+        const drySummary = JSON.parse(dry.stdout) as ReplaySummary;
+        expect({ found: drySummary.found, replayed: drySummary.replayed, skipped: drySummary.skipped }).to.deep.equal({ found: 2, replayed: 0, skipped: 2 });
+        expect(run.code, run.stderr).to.equal(0);
+        const summary = JSON.parse(run.stdout) as ReplaySummary;
+        expect({ found: summary.found, replayed: summary.replayed, failed: summary.failed }).to.deep.equal({ found: 2, replayed: 2, failed: 0 });
+        expect(summary.requests.map((r) => r.sha256)).to.deep.equal(sent.stripe.map(sha256));
+        const after = await waitForStatus(local.url, (s) => s.providers.stripe.duplicates === 2 && queuesDrained(s));
+        const { received, rejected, archived, routed, processed, duplicates } = after.providers.stripe;
+        expect({ received, rejected, archived, routed, processed, duplicates }).to.deep.equal({ received: 3, rejected: 0, archived: 3, routed: before.providers.stripe.routed + 2, processed: 3, duplicates: 2 });
+        const events = (await (await fetch(`${local.url}/_events?provider=stripe`)).json()) as EventRecord[];
+        const replayed = events.filter((e) => e.replay);
+        expect(replayed.map((e) => e.outcome)).to.deep.equal(["duplicate", "duplicate"]);
+        expect(replayed.map((e) => e.sha256).sort()).to.deep.equal(sent.stripe.map(sha256).sort());
+
+        // Act: the same range again with --force
+        const forced = await ops(local, ["replay", ...range, "--force"]);
+
+        // Assess: the handler runs again for both events, once each
+        expect(forced.code, forced.stderr).to.equal(0);
+        expect((JSON.parse(forced.stdout) as ReplaySummary).replayed).to.equal(2);
+        const afterForce = await waitForStatus(local.url, (s) => s.providers.stripe.processed === 5 && queuesDrained(s));
+        expect({ processed: afterForce.providers.stripe.processed, duplicates: afterForce.providers.stripe.duplicates }).to.deep.equal({ processed: 5, duplicates: 2 });
+    });
+
+    it("GIVEN a failing handler WHEN its retries run out THEN the DLQ fills; status --json shows it; healed and redriven THEN every message is processed", async () => {
+        // Prepare: break razorpay's handler (maxReceiveCount 2, visibility 1 s).
+        const broke = await fetch(`${local.url}/_control/fail?provider=razorpay&on=true`, { method: "POST" });
+        expect(await broke.json()).to.deep.equal({ provider: "razorpay", failing: true });
+        for (let i = 0; i < 3; i++) expect((await send(local.url, "razorpay")).status).to.equal(200);
+        const failedState = await waitForStatus(local.url, (s) => s.providers.razorpay.dlq === 3 && queuesDrained(s));
+        expect(failedState.providers.razorpay.processed).to.equal(2);
+        expect(failedState.providers.razorpay.failed).to.equal(6);
+
+        // Act
+        const statusRun = await ops(local, ["status", "--json"]);
+        await fetch(`${local.url}/_control/fail?provider=razorpay&on=false`, { method: "POST" });
+        const redriveRun = await ops(local, ["redrive", "--provider", "razorpay", "--json"]);
+
+        // Assess
+        expect(statusRun.code, statusRun.stderr).to.equal(0);
+        const queues = JSON.parse(statusRun.stdout) as QueueStatus;
+        expect(queues.lanes.map((l) => l.lane)).to.deep.equal(["catch-all", ...model.lanes.map((l) => l.id)]);
+        const razorpay = queues.lanes.find((l) => l.lane === "razorpay-default")!;
+        expect({ dlq: razorpay.dlq.visible, queued: razorpay.queue.visible }).to.deep.equal({ dlq: 3, queued: 0 });
+        expect(razorpay.oldestDlqAgeSeconds).to.be.a("number");
+        expect(queues.lanes.filter((l) => l.lane !== "razorpay-default").every((l) => l.dlq.visible === 0)).to.equal(true);
+
+        expect(redriveRun.code, redriveRun.stderr).to.equal(0);
+        expect(JSON.parse(redriveRun.stdout) as RedriveResult[]).to.deep.equal([{ lane: "razorpay-default", method: "receive-send-delete", found: 3, moved: 3, failed: 0, errors: [] }]);
+        const healed = await waitForStatus(local.url, (s) => s.providers.razorpay.processed === 5 && queuesDrained(s));
+        expect({ dlq: healed.providers.razorpay.dlq, duplicates: healed.providers.razorpay.duplicates, failing: healed.providers.razorpay.failing }).to.deep.equal({ dlq: 0, duplicates: 0, failing: false });
+    });
+
+    it("GIVEN the running pipeline WHEN it gets SIGTERM THEN it exits 0 and removes its state file, so ops reports it is not running", async () => {
+        // Act
+        const { code, signal } = await local.stop(20_000);
+        const after = await ops(local, ["status"]);
+
+        // Assess
+        expect({ code, signal }).to.deep.equal({ code: 0, signal: null });
+        expect(local.output().stderr).to.include("stopped cleanly");
+        expect(after.code).to.equal(1);
+        expect(after.stderr).to.include("the local pipeline is not running");
+        expect(fs.existsSync(path.join(local.dir, "state.json"))).to.equal(false);
+    });
+});

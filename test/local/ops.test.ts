@@ -1,0 +1,62 @@
+/**
+ * The pure parts of the operations commands: which archive partitions a time
+ * range reads, which provider a lane belongs to, how stack outputs become a
+ * target, and the times the CLI accepts.
+ */
+import { expect } from "chai";
+import { hourPrefixes } from "../../local/ops/replay";
+import { providerOfLane, targetFromOutputs } from "../../local/ops/target";
+import { localClients } from "../../local/resources";
+import { parseTime } from "../../scripts/ops";
+
+describe("ops helpers", () => {
+    it("GIVEN a range from 14:59 to 16:01 WHEN partitions are listed THEN the hours 14, 15 and 16 are read", () => {
+        // Act
+        const prefixes = hourPrefixes("stripe", Date.parse("2026-11-23T14:59:00Z"), Date.parse("2026-11-23T16:01:00Z"));
+
+        // Assess
+        expect(prefixes).to.deep.equal(["raw/provider=stripe/dt=2026-11-23/hour=14/", "raw/provider=stripe/dt=2026-11-23/hour=15/", "raw/provider=stripe/dt=2026-11-23/hour=16/"]);
+    });
+
+    it("GIVEN providers a and a-b WHEN lane a-b-default is looked up THEN it belongs to a-b (the longest name)", () => {
+        expect(providerOfLane("a-b-default", ["a", "a-b"])).to.equal("a-b");
+        expect(providerOfLane("a-billing", ["a", "a-b"])).to.equal("a");
+        expect(providerOfLane("zzz-default", ["a"])).to.equal(undefined);
+    });
+
+    it("GIVEN stack outputs WHEN they become a target THEN catch-all and lanes are split and the move task is used", () => {
+        // Prepare
+        const outputs = {
+            queueUrls: { "catch-all": "https://q/catch-all", "stripe-default": "https://q/s", "stripe-billing": "https://q/sb" },
+            dlqUrls: { "catch-all": "https://q/catch-all-dlq", "stripe-default": "https://q/s-dlq", "stripe-billing": "https://q/sb-dlq" },
+            bucketName: "archive",
+            webhookUrls: { stripe: "https://api/webhooks/stripe" },
+        };
+
+        // Act
+        const target = targetFromOutputs(outputs, localClients("http://127.0.0.1:1"));
+
+        // Assess
+        expect({ where: target.where, bucket: target.bucket, providers: target.providers, catchAll: target.catchAll, lanes: target.lanes, moveTask: target.moveTask }).to.deep.equal({
+            where: "aws",
+            bucket: "archive",
+            providers: ["stripe"],
+            catchAll: { queueUrl: "https://q/catch-all", dlqUrl: "https://q/catch-all-dlq" },
+            lanes: [
+                { id: "stripe-default", provider: "stripe", queueUrl: "https://q/s", dlqUrl: "https://q/s-dlq" },
+                { id: "stripe-billing", provider: "stripe", queueUrl: "https://q/sb", dlqUrl: "https://q/sb-dlq" },
+            ],
+            moveTask: true,
+        });
+        expect(() => targetFromOutputs({ ...outputs, bucketName: "" }, localClients("http://127.0.0.1:1"))).to.throw("stack outputs lack bucketName");
+    });
+
+    it("GIVEN ISO, now, relative and bad times WHEN parsed THEN ms since the epoch, or an error naming the formats", () => {
+        const now = Date.parse("2026-11-23T15:00:00Z");
+        expect(parseTime("2026-11-23T14:00:00Z", "--from", now)).to.equal(Date.parse("2026-11-23T14:00:00Z"));
+        expect(parseTime("now", "--to", now)).to.equal(now);
+        expect(parseTime("-15m", "--from", now)).to.equal(now - 15 * 60_000);
+        expect(parseTime("-2h", "--from", now)).to.equal(now - 2 * 3_600_000);
+        expect(() => parseTime("yesterday", "--from", now)).to.throw('--from "yesterday" is not a time');
+    });
+});
