@@ -14,3 +14,5 @@ export const queueUrls = pipeline.queueUrls;
 export const dlqUrls = pipeline.dlqUrls;
 export const bucketName = pipeline.bucketName;
 export const idempotencyTable = pipeline.tableName;
+export const kafkaTopics = pipeline.kafkaTopics;
+export const kafkaBootstrapBrokers = pipeline.kafkaBootstrapBrokers;

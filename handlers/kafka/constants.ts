@@ -46,6 +46,13 @@ export const KafkaDefaults = {
      * which would hang the router until its timeout while a broker is down.
      */
     producerRetries: 5,
+    /**
+     * The router's publisher: a request that takes longer than this is retried (a connection left
+     * dead by a frozen Lambda container shows up as a timeout), and it gives up after
+     * `routerProducerRetries`, well within the router's 60 s default timeout.
+     */
+    routerRequestTimeoutMs: 10_000,
+    routerProducerRetries: 3,
     /** First backoff between a failed handler call and its retry, doubled per attempt. */
     retryInitialMs: 500,
     /** Backoff cap. */

@@ -26,7 +26,7 @@
  *   A message waiting in retry backoff is left uncommitted for the next owner.
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Partitioners, Producer } from "kafkajs";
+import { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage, Partitioners, Producer } from "kafkajs";
 import type { KafkaRuntime } from "../../model/runtime-config";
 import { HandlerLogger, silentLogger } from "../shared/logger";
 import type { Outcome, ProcessOptions } from "../worker/worker";
@@ -183,6 +183,23 @@ export async function startLaneConsumer(options: LaneConsumerOptions): Promise<L
     let settle: { resolve: () => void; reject: (err: Error) => void } | undefined;
     const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     done.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection
+    // A partition with nothing left to read never delivers a message: start its position at the group's
+    // committed offset when it is assigned, so `caughtUp` sees it (not for partitions a replay seeks).
+    const sought = new Set((options.startAt ?? []).map((p) => p.partition));
+    let admin: Admin | undefined;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        const assigned = ((event.payload as { memberAssignment?: Record<string, number[]> }).memberAssignment ?? {})[lane.topic] ?? [];
+        void (async () => {
+            admin ??= kafka.admin();
+            await admin.connect();
+            const [offsets] = await admin.fetchOffsets({ groupId, topics: [lane.topic] });
+            for (const p of offsets?.partitions ?? []) {
+                if (!assigned.includes(p.partition) || sought.has(p.partition) || BigInt(p.offset) < 0n) continue;
+                if (positions[p.partition] === undefined || BigInt(positions[p.partition]) < BigInt(p.offset)) positions[p.partition] = p.offset;
+            }
+            checkWaiters();
+        })().catch((err: Error) => logger.warn("reading the group's committed offsets failed", { groupId, error: err.message }));
+    });
     consumer.on(consumer.events.CRASH, (event) => {
         const { error, restart } = event.payload as { error: Error; restart: boolean };
         logger.error("kafka consumer crashed", { groupId, restart, error: error?.message });
@@ -325,6 +342,7 @@ export async function startLaneConsumer(options: LaneConsumerOptions): Promise<L
                     await consumer.disconnect();
                 } finally {
                     await deadLetters.disconnect().catch(() => undefined);
+                    await admin?.disconnect().catch(() => undefined);
                     settle?.resolve();
                 }
             })();

@@ -124,5 +124,12 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): ClosablePu
  */
 export function routerKafkaPublisher(config: RouterRuntimeConfig, deps: { secrets?: SecretsManagerClient; logger?: HandlerLogger } = {}): ClosablePublisher {
     if (!config.kafka) throw new Error("the router config has Kafka lanes but no kafka connection (brokers)");
-    return createKafkaPublisher({ kafka: config.kafka, topics: topicSpecsOf(config), secrets: deps.secrets, logger: deps.logger });
+    return createKafkaPublisher({
+        kafka: config.kafka,
+        topics: topicSpecsOf(config),
+        secrets: deps.secrets,
+        logger: deps.logger,
+        retry: { retries: KafkaDefaults.routerProducerRetries },
+        requestTimeoutMs: KafkaDefaults.routerRequestTimeoutMs,
+    });
 }

@@ -109,8 +109,12 @@ export async function ensureKafka(): Promise<{ classpath: string }> {
 }
 
 /** 22 characters of base64url from 16 random bytes: the format of a Kafka cluster id. */
+/** A random KRaft cluster id. A leading "-" is read as an option by the storage tool: draw again. */
 function clusterId(): string {
-    return randomBytes(16).toString("base64url");
+    for (;;) {
+        const id = randomBytes(16).toString("base64url");
+        if (!id.startsWith("-")) return id;
+    }
 }
 
 function pidAlive(pid: number): boolean {

@@ -171,6 +171,27 @@ describe("Kafka lane consumer runner (real broker)", function () {
         expect(recorder.calls.map((c) => c.eventId)).to.deep.equal([`${topic}-ok`]);
     });
 
+    it("GIVEN a group that committed everything WHEN a new member starts THEN it is caught up without reading a message", async () => {
+        // Prepare
+        const topic = unique("done");
+        await createTopics([{ topic, partitions: 3 }]);
+        await produce(topic, interleaved(3, 4, topic));
+        const groupId = unique("done-group");
+        const first = await startLaneConsumer({ kafka: kafkaRuntime(), lane: laneOf(topic, 3), process: processorFor(table, new CallRecorder().handler()), groupId });
+        await first.caughtUp(await endOffsets(topic));
+        await first.stop();
+        const recorder = new CallRecorder();
+
+        // Act
+        const second = await startLaneConsumer({ kafka: kafkaRuntime(), lane: laneOf(topic, 3), process: processorFor(table, recorder.handler()), groupId });
+        running.push(second);
+        await within(second.caughtUp(await endOffsets(topic)), 30_000, "the second member", () => second.positions);
+
+        // Assess
+        expect(recorder.calls).to.deep.equal([]);
+        expect(second.stats).to.include({ processed: 0, duplicates: 0 });
+    });
+
     describe("a consumer process that ends mid-batch", () => {
         let dir: string;
         beforeEach(() => {

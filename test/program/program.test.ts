@@ -23,7 +23,7 @@ describe("the program with Pulumi.dev.yaml (mocks)", function () {
     });
 
     it("THEN stack outputs hold the base URL, queue URLs, the bucket and the table", () => {
-        expect(Object.keys(result.outputs).sort()).to.deep.equal(["bucketName", "dlqUrls", "idempotencyTable", "queueUrls", "url", "webhookUrls"]);
+        expect(Object.keys(result.outputs).sort()).to.deep.equal(["bucketName", "dlqUrls", "idempotencyTable", "kafkaTopics", "queueUrls", "url", "webhookUrls"]);
         expect(Object.keys(result.outputs.queueUrls as object)).to.include.members(["catch-all", "stripe-default", "stripe-billing", "acme-default"]);
     });
 
