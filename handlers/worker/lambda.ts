@@ -20,7 +20,16 @@ export function makeWorkerHandler(getConfig: () => WorkerRuntimeConfig, handler:
     const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? `webhook-worker-${config.lane}` });
     const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "WebhookPipeline", serviceName: "worker" });
     metrics.setDefaultDimensions({ lane: config.lane, provider: config.provider });
-    const process_ = createLaneProcessor({ config, handler, s3: clients.s3, dynamo: clients.dynamo, logger });
+    // S3 is read only for claim-checked bodies: a getter keeps @aws-sdk/client-s3 unloaded until one arrives.
+    const process_ = createLaneProcessor({
+        config,
+        handler,
+        get s3() {
+            return clients.s3;
+        },
+        dynamo: clients.dynamo,
+        logger,
+    });
     return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
         logger.addContext(context);
         const counts: Record<Outcome | "failed", number> = { processed: 0, duplicate: 0, failed: 0 };

@@ -1,0 +1,47 @@
+/** Small numeric helpers for benchmarks. */
+
+export function median(values: readonly number[]): number {
+    if (values.length === 0) throw new Error("median of no values");
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export function sum(values: readonly number[]): number {
+    return values.reduce((a, b) => a + b, 0);
+}
+
+/** Round to `digits` significant decimals for JSON (keeps results.json readable). */
+export function round(value: number, digits = 3): number {
+    const f = 10 ** digits;
+    return Math.round(value * f) / f;
+}
+
+/** "12.3x" style ratio text. */
+export function times(ratio: number): string {
+    return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}x`;
+}
+
+/** A deterministic PRNG (mulberry32): the same seed gives the same traffic. */
+export function prng(seed: number): () => number {
+    let a = seed >>> 0;
+    return () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+}
+
+/** Pick a key of `weights` with probability proportional to its weight. */
+export function weighted<K extends string>(weights: Readonly<Record<K, number>>, random: () => number): K {
+    const entries = Object.entries(weights) as [K, number][];
+    const total = sum(entries.map(([, w]) => w));
+    let at = random() * total;
+    for (const [key, w] of entries) {
+        at -= w;
+        if (at < 0) return key;
+    }
+    return entries[entries.length - 1][0];
+}
