@@ -55,8 +55,14 @@ export const ProviderDefaults = {
 } as const;
 
 export const RouterDefaults = {
-    /** Catch-all records per router invocation (the router amortises archive and send calls over a batch). */
-    batchSize: 100,
+    /**
+     * Catch-all records per router invocation: the router writes one archive
+     * object per provider and hour and one SendMessageBatch per 10 messages of
+     * a lane, so bigger batches mean fewer calls (measured: 194 calls per 1,000
+     * mixed webhooks at 100, 120 at 500). It adds no latency: the event source
+     * invokes when the batching window ends, the batch is full, or 6 MB are read.
+     */
+    batchSize: 500,
     /** Seconds the event source waits to fill a router batch. */
     batchWindowSeconds: 1,
     /** Router `maximumConcurrency`. */

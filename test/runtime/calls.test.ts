@@ -1,6 +1,6 @@
 /**
  * What the router costs in AWS API calls, measured against moto: 1,000
- * webhooks in router batches of 100 (the default batch size). The counts are
+ * webhooks in router batches of 100. The counts are
  * exact (one archive object per provider and hour per batch, SendMessageBatch
  * of 10, one secret read per provider per TTL) and the report's own `calls`
  * must agree with what the SDK clients actually sent. Timings are printed,
