@@ -10,10 +10,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { randomBytes } from "crypto";
 import { handlerNames } from "../handlers/app";
-import { readStackConfig } from "../components/stack-config";
+import { readStackConfig } from "../model/stack-config";
 import { ConfigError, PipelineConfig, validateConfig } from "../model/config";
 import { buildPipelineModel, PipelineModel } from "../model/pipeline";
-import { readStackFile, stackFile } from "../scripts/pulumi-mocks";
+import { readStackFile, stackFile } from "../scripts/stack-file";
 import { PluginName } from "../providers/types";
 
 export interface LocalStack {

@@ -8,9 +8,6 @@
  * `await import("../index")`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "fs";
-import * as path from "path";
-import { parse as parseYaml } from "yaml";
 
 export interface RecordedResource {
     readonly type: string;
@@ -124,41 +121,7 @@ export async function setupMocks(options: { stack?: string; config?: Record<stri
     return { resources, byType: (type) => resources.filter((r) => r.type === type) };
 }
 
-/**
- * Read `Pulumi.<stack>.yaml` into Pulumi's flat config map. Secure values are
- * not decrypted (the mock runtime needs none): they become a placeholder and
- * their top-level key is marked secret, exactly as the engine would mark it.
- */
-export function readStackFile(file: string): { config: Record<string, string>; secretKeys: string[] } {
-    const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-    const config: Record<string, string> = {};
-    const secretKeys: string[] = [];
-    for (const [key, value] of Object.entries(doc?.config ?? {})) {
-        let secret = false;
-        const strip = (v: unknown): unknown => {
-            if (v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v) {
-                secret = true;
-                return `[secret:${createPlaceholder((v as { secure: string }).secure)}]`;
-            }
-            if (Array.isArray(v)) return v.map(strip);
-            if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strip(x)]));
-            return v;
-        };
-        const plain = strip(value);
-        config[key] = typeof plain === "string" ? plain : JSON.stringify(plain);
-        if (secret) secretKeys.push(key);
-    }
-    return { config, secretKeys };
-}
-
-/** A short stable tag for a ciphertext, so two different secrets stay different under mocks. */
-function createPlaceholder(ciphertext: string): string {
-    return require("crypto").createHash("sha256").update(ciphertext).digest("hex").slice(0, 8);
-}
-
-export function stackFile(stack: string, root = path.resolve(__dirname, "../..")): string {
-    return path.join(root, `Pulumi.${stack}.yaml`);
-}
+export { readStackFile, stackFile } from "./stack-file";
 
 /** Await an Output's value under mocks. */
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
