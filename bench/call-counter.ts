@@ -111,3 +111,35 @@ export function countedClients(endpoint: string): CountedClients {
         counts,
     };
 }
+
+/** Calls and their total wall time by `Service.Operation` (SDK retries included in a call's time). */
+export type CallTimings = Record<string, { calls: number; totalMs: number }>;
+
+/**
+ * Time every call `client` makes into `timings`, under `service`. Returns the
+ * client. Concurrent calls each count their own wall time, so the total can
+ * exceed the elapsed time. A ReceiveMessage that returned no message (a long
+ * poll on an empty queue: waiting, not work) is kept apart, under
+ * `SQS.ReceiveMessage (empty)`.
+ */
+export function timeCalls<C extends SQSClient | S3Client | SecretsManagerClient | DynamoDBClient>(client: C, service: string, timings: CallTimings): C {
+    const stack = client.middlewareStack as unknown as MiddlewareStackLike;
+    stack.add(
+        (next, context) => async (args) => {
+            const operation = (context.commandName ?? "Unknown").replace(/Command$/, "");
+            const started = performance.now();
+            let empty = false;
+            try {
+                const result = (await next(args)) as { output?: { Messages?: unknown[] } };
+                empty = operation === "ReceiveMessage" && !result.output?.Messages?.length;
+                return result;
+            } finally {
+                const t = (timings[`${service}.${operation}${empty ? " (empty)" : ""}`] ??= { calls: 0, totalMs: 0 });
+                t.calls += 1;
+                t.totalMs += performance.now() - started;
+            }
+        },
+        { step: "initialize", name: "benchCallTimer" },
+    );
+    return client;
+}

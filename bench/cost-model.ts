@@ -8,9 +8,10 @@
  * Seed-style: REST API -> catch-all queue -> router Lambda per batch of 10
  * (128 MB x86_64, the Lambda default), one archive PUT and one SendMessage
  * per webhook. Ours: HTTP API -> catch-all queue -> router Lambda per batch
- * of 100 (512 MB arm64), one archive object per provider and hour per batch,
+ * of 500 (the default router.batchSize; 512 MB arm64), one archive object per provider and hour per batch,
  * SendMessageBatch, and the worker's idempotency writes.
  */
+import { RouterDefaults } from "../model/constants";
 import { costOf, Prices } from "./prices";
 import type { Design, RouterEfficiencyDetails } from "./router-efficiency";
 import { round, times } from "./stats";
@@ -27,7 +28,7 @@ export const CostAssumptions = {
     s3PutMs: 30,
     sqsSendMs: 10,
     router: {
-        ours: { memoryMb: 512, arch: "arm64" as const, batch: 100 },
+        ours: { memoryMb: 512, arch: "arm64" as const, batch: RouterDefaults.batchSize },
         seed: { memoryMb: 128, arch: "x86_64" as const, batch: 10 },
     },
     /** Ingress function (handshake providers only, ours): duration per request, ms, at 256 MB arm64. */
@@ -90,7 +91,7 @@ export function modelCost(router: Pick<RouterEfficiencyDetails, "medians" | "wor
         },
         { item: "Catch-all queue SendMessage (by API Gateway)", seed: costOf(Prices.sqsStandard, n), ours: costOf(Prices.sqsStandard, n), basis: "one standard request per webhook (one 64 KB chunk)" },
         { item: "Catch-all event source Receive + DeleteBatch", seed: costOf(Prices.sqsStandard, eventSourceCalls), ours: costOf(Prices.sqsStandard, eventSourceCalls), basis: "modelled: 10 messages per call each, idle polling not counted" },
-        { item: "Router Lambda requests", seed: costOf(Prices.lambdaRequests, lambda.seed.invocations), ours: costOf(Prices.lambdaRequests, lambda.ours.invocations), basis: "measured invocations (batches of 10 vs 100)" },
+        { item: "Router Lambda requests", seed: costOf(Prices.lambdaRequests, lambda.seed.invocations), ours: costOf(Prices.lambdaRequests, lambda.ours.invocations), basis: `measured invocations (batches of ${a.router.seed.batch} vs ${a.router.ours.batch})` },
         {
             item: "Router Lambda duration",
             seed: costOf(Prices.lambdaGbSecondX86, lambda.seed.gbSeconds),

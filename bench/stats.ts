@@ -45,3 +45,11 @@ export function weighted<K extends string>(weights: Readonly<Record<K, number>>,
     }
     return entries[entries.length - 1][0];
 }
+
+/** The nearest-rank percentile `p` (0..100) of `values`: a value that was measured, never an interpolation. */
+export function percentile(values: readonly number[], p: number): number {
+    if (values.length === 0) throw new Error("percentile of no values");
+    if (!(p >= 0 && p <= 100)) throw new Error(`percentile must be within 0..100, not ${p}`);
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}

@@ -19,6 +19,7 @@ import { createLocalResources, LocalResources, localClients } from "../local/res
 import { validateConfig } from "../model/config";
 import { encodeEnvelope } from "../model/envelope";
 import { buildPipelineModel, PipelineModel, ProviderModel } from "../model/pipeline";
+import type { KafkaRuntime } from "../model/runtime-config";
 import { getPlugin } from "../providers";
 import { HmacSchemeOptions, PluginName } from "../providers/types";
 import { readStackFile, stackFile } from "../scripts/pulumi-mocks";
@@ -55,16 +56,17 @@ function generatedSecret(plugin: PluginName): string {
 /**
  * Validate `values` (stack config shape), give each provider a secret (from
  * `secrets`, else a fresh one), and create its queues, bucket, table and
- * secrets in the emulator.
+ * secrets in the emulator. Pipelines with Kafka lanes need `kafka` (the
+ * brokers the router publishes to; topics are created on first use).
  */
-export async function createBenchPipeline(endpoint: string, values: Record<string, unknown>, prefix: string, secrets?: Readonly<Record<string, readonly string[]>>): Promise<BenchPipeline> {
+export async function createBenchPipeline(endpoint: string, values: Record<string, unknown>, prefix: string, secrets?: Readonly<Record<string, readonly string[]>>, kafka?: KafkaRuntime): Promise<BenchPipeline> {
     const providers = (values.providers as Record<string, unknown>[]).map((p): Record<string, unknown> & { secret: string[] } => ({ ...p, secret: [...(secrets?.[String(p.name)] ?? [generatedSecret(p.plugin as PluginName)])] }));
     const result = validateConfig({ ...values, providers }, { handlers: handlerNames });
     if (!result.ok) throw new Error(`benchmark pipeline config is invalid:\n  - ${result.problems.join("\n  - ")}`);
     const model = buildPipelineModel(result.config, prefix);
     const used = Object.fromEntries(providers.map((p) => [String(p.name), p.secret]));
     const clients = localClients(endpoint);
-    const resources = await createLocalResources(model, used, clients, { prefix });
+    const resources = await createLocalResources(model, used, clients, { prefix, kafka });
     for (const client of Object.values(clients)) client.destroy();
     return { prefix, endpoint, model, secrets: used, resources };
 }
@@ -207,16 +209,38 @@ export interface Traffic {
     readonly now: number;
 }
 
-/** Signed webhooks for `pipeline`, as catch-all messages (body + message attributes) in the router's input shape. */
-export function makeTraffic(pipeline: Pick<BenchPipeline, "model" | "secrets">, options: TrafficOptions): Traffic {
+/** One signed webhook as the provider sends it over HTTP. */
+export interface SignedRequest {
+    readonly provider: string;
+    /** `/webhooks/<provider>`. */
+    readonly path: string;
+    /** The signature headers and any unsigned ones the provider sends (lower-case names). */
+    readonly headers: Record<string, string>;
+    readonly body: Buffer;
+    /** The id the benchmark gave the request (`<runTag><n>`), used in its event id and request id. */
+    readonly id: string;
+}
+
+export interface SignedRequests {
+    readonly requests: SignedRequest[];
+    readonly byProvider: Record<string, number>;
+    readonly now: number;
+}
+
+/**
+ * Signed webhooks for `pipeline`'s providers, as HTTP requests. Providers
+ * that sign the URL (Twilio) are signed for `baseUrl` + their path.
+ */
+export function makeRequests(pipeline: Pick<BenchPipeline, "model" | "secrets">, options: TrafficOptions & { readonly baseUrl?: string }): SignedRequests {
     const random = prng(options.seed ?? 1);
     const now = options.now ?? Date.now();
     const bytes = options.bodyBytes ?? DefaultBodyBytes;
     const tag = options.runTag ?? "r";
+    const baseUrl = options.baseUrl ?? "https://hooks.example.com";
     const providers = pipeline.model.providers;
     const weights = Object.fromEntries(providers.map((p) => [p.name, options.mix?.[p.name] ?? DevStackMix[p.name] ?? 1]));
     const byName = Object.fromEntries(providers.map((p) => [p.name, { provider: p, plugin: getPlugin(p.plugin, p.hmac), shape: shapeFor(p) }]));
-    const records: InboundRecord[] = [];
+    const requests: SignedRequest[] = [];
     const byProvider: Record<string, number> = {};
     for (let n = 0; n < options.count; n++) {
         const name = weighted(weights, random);
@@ -224,12 +248,23 @@ export function makeTraffic(pipeline: Pick<BenchPipeline, "model" | "secrets">, 
         const id = `${tag}${n.toString(36).padStart(6, "0")}`;
         const event = shape(n, id, random);
         const body = paddedBody(event, provider.plugin === PluginName.Twilio, bytes, random);
-        const url = `https://hooks.example.com${provider.path}`;
-        const signed = { ...plugin.sign(body, pipeline.secrets[name][0], now, url), ...(event.headers ?? {}) };
+        const signed = { ...plugin.sign(body, pipeline.secrets[name][0], now, `${baseUrl}${provider.path}`), ...(event.headers ?? {}) };
         const headers = Object.fromEntries(Object.entries(signed).map(([k, v]) => [k.toLowerCase(), v]));
-        const message = encodeEnvelope({ provider: name, requestId: `req-${id}`, receivedAt: now, sourceIp: "203.0.113.7", url: provider.signsUrl ? url : undefined, headers, body }, provider.headers);
-        records.push({ messageId: `msg-${id}`, body: message.MessageBody, attributes: message.MessageAttributes });
+        requests.push({ provider: name, path: provider.path, headers, body, id });
         byProvider[name] = (byProvider[name] ?? 0) + 1;
     }
+    return { requests, byProvider, now };
+}
+
+/** Signed webhooks for `pipeline`, as catch-all messages (body + message attributes) in the router's input shape. */
+export function makeTraffic(pipeline: Pick<BenchPipeline, "model" | "secrets">, options: TrafficOptions): Traffic {
+    const baseUrl = "https://hooks.example.com";
+    const { requests, byProvider, now } = makeRequests(pipeline, { ...options, baseUrl });
+    const providers = Object.fromEntries(pipeline.model.providers.map((p) => [p.name, p]));
+    const records = requests.map((r): InboundRecord => {
+        const provider = providers[r.provider];
+        const message = encodeEnvelope({ provider: r.provider, requestId: `req-${r.id}`, receivedAt: now, sourceIp: "203.0.113.7", url: provider.signsUrl ? `${baseUrl}${provider.path}` : undefined, headers: r.headers, body: r.body }, provider.headers);
+        return { messageId: `msg-${r.id}`, body: message.MessageBody, attributes: message.MessageAttributes };
+    });
     return { records, byProvider, now };
 }

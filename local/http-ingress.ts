@@ -5,8 +5,11 @@
  * handshake are answered the way the ingress function answers them.
  *
  * Answers: 200 enqueued (or the handshake answer), 404 unknown provider or
- * path, 405 other methods, 400 empty body, 413 body over the SQS message limit (API Gateway's
- * direct integration cannot enqueue it either), 503 when the queue refuses.
+ * path, 405 other methods, 400 empty body (or one that cannot be read), 413 body over the SQS
+ * message limit (API Gateway's direct integration cannot enqueue it either), 503 when the queue
+ * refuses or cannot be reached (never 200 without an acknowledged SendMessage; the sender
+ * retries, and should the message have been enqueued after all, the worker's idempotency
+ * absorbs the second copy).
  */
 import * as http from "http";
 import { randomUUID } from "crypto";
@@ -71,7 +74,15 @@ export function createHttpIngress(options: HttpIngressOptions): http.Server {
                 options.onRequest?.(name, 405, false);
                 return send(res, 405, { error: "use POST" }, { "content-type": "application/json", allow: "POST" });
             }
-            const body = await readBody(req, maxLocalBodyBytes);
+            let body: Buffer | "too-large";
+            try {
+                body = await readBody(req, maxLocalBodyBytes);
+            } catch (err) {
+                // The sender broke the body off or sent one HTTP cannot parse (Node's parser answers 400 itself): a client error.
+                options.onRequest?.(name, 400, false);
+                if (!res.headersSent && !res.destroyed) send(res, 400, { error: `could not read the body: ${(err as Error).message}` });
+                return;
+            }
             if (body === "too-large") {
                 options.onRequest?.(name, 413, false);
                 return send(res, 413, { error: `body exceeds ${maxLocalBodyBytes} bytes, the most an SQS message can carry with the envelope` });

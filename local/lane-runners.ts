@@ -111,8 +111,9 @@ export async function startSqsLaneRunner(context: LaneRunnerContext): Promise<La
             const recordHandler = async (record: SQSRecord) => {
                 await process_(record.body, { attempt: Number(record.attributes.ApproximateReceiveCount) || 1, lambdaContext: context });
             };
-            // Every record failing is a normal outcome (retry, then DLQ), not an invocation error.
-            const response = await processPartialResponse(toLambdaEvent(messages, queue.queue.arn), recordHandler, processor, { context, throwOnFullBatchFailure: false });
+            // Every record failing is a normal outcome (retry, then DLQ), not an invocation error. One record at a time:
+            // the lane's concurrency bounds handler calls (your database's connections), not batches of them.
+            const response = await processPartialResponse(toLambdaEvent(messages, queue.queue.arn), recordHandler, processor, { context, throwOnFullBatchFailure: false, ...(lane.ordering ? {} : { processInParallel: false }) });
             return response.batchItemFailures.map((f) => f.itemIdentifier);
         },
     });

@@ -11,11 +11,13 @@
  */
 import type * as http from "http";
 import type { AddressInfo } from "net";
+import * as path from "path";
 import { handlers } from "../handlers/app";
 import { KafkaBroker, startKafka } from "../scripts/services/kafka";
 import { MotoServer, startMoto } from "../scripts/services/moto";
 import { adminRoutes } from "./admin";
 import { FailureSwitch } from "./failure-switch";
+import { HandlerJournalEnv, journaled } from "./handler-journal";
 import { createHttpIngress } from "./http-ingress";
 import { checkLaneRunners, LaneRunner, laneRunners } from "./lane-runners";
 import { createLocalLogger, LocalLogger } from "./log";
@@ -45,6 +47,13 @@ export interface LocalPipelineOptions {
     readonly retryDelaySeconds?: number;
     /** Write the state file `npm run ops` reads. @default true */
     readonly writeState?: boolean;
+    /**
+     * Run the router in this process. False leaves the catch-all queue to a
+     * router in another process (`local.js --only router`, see router-process.ts),
+     * which posts its batch reports to `POST /_control/router-report` so
+     * `/_status` still counts them. @default true
+     */
+    readonly router?: boolean;
     readonly env?: NodeJS.ProcessEnv;
     readonly logger?: LocalLogger;
 }
@@ -66,6 +75,10 @@ export interface LocalPipeline {
     readonly resources: LocalResources;
     readonly stats: PipelineStats;
     readonly failures: FailureSwitch;
+    /** Whether the router runs in this process (see LocalPipelineOptions.router). */
+    readonly routerHere: boolean;
+    /** The handler-call journal (WEBHOOK_HANDLER_JOURNAL), if one is written. */
+    readonly journal?: string;
     readonly timings: StartTimings;
     /** Where the state file was written, if it was. */
     readonly stateFile?: string;
@@ -146,14 +159,20 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         const providerNames = model.providers.map((p) => p.name);
         const stats = new PipelineStats(providerNames, Object.fromEntries(model.lanes.map((l) => [l.id, l.provider])));
         const failures = new FailureSwitch(providerNames, env);
+        const journal = env[HandlerJournalEnv] ? path.resolve(env[HandlerJournalEnv]!) : undefined;
+        const handlerOf = (lane: (typeof model.lanes)[number]) => {
+            const handler = failures.wrap(handlers[lane.handler]);
+            return journal ? journaled(handler, journal) : handler;
+        };
+        const routerHere = options.router ?? true;
 
         const starting = await Promise.allSettled(
-            model.lanes.map((lane) => laneRunners[lane.kind]!({ lane, resources, clients, handler: failures.wrap(handlers[lane.handler]), stats, logger, retryDelaySeconds: options.retryDelaySeconds })),
+            model.lanes.map((lane) => laneRunners[lane.kind]!({ lane, resources, clients, handler: handlerOf(lane), stats, logger, retryDelaySeconds: options.retryDelaySeconds })),
         );
         for (const r of starting) if (r.status === "fulfilled") runners.push(r.value);
         const notStarted = starting.find((r): r is PromiseRejectedResult => r.status === "rejected");
         if (notStarted) throw notStarted.reason;
-        router = startRouterRunner({ model, resources, clients, stats, logger, retryDelaySeconds: options.retryDelaySeconds });
+        if (routerHere) router = startRouterRunner({ model, resources, clients, stats, logger, retryDelaySeconds: options.retryDelaySeconds });
 
         let url = "";
         const status = () =>
@@ -173,7 +192,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             catchAllQueueUrl: resources.catchAll.queue.url,
             providers: model.providers,
             secrets: async (provider) => stack.secrets[provider] ?? [],
-            extra: adminRoutes({ status, stats, failures }),
+            extra: adminRoutes({ status, stats, failures, routerReports: !routerHere }),
             onRequest: (provider, code, enqueued) => stats.onHttp(provider, code, enqueued),
         });
         const port = await listen(server, options.port ?? 8787);
@@ -217,6 +236,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             resources,
             stats,
             failures,
+            routerHere,
+            journal,
             timings: { servicesMs, resourcesMs, totalMs: Date.now() - started },
             stateFile,
             status,

@@ -12,6 +12,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToL
 import type { PipelineModel } from "../model/pipeline";
 import type { KafkaRuntime, LaneRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
 import { Limits } from "../model/constants";
+import { patientRetryStrategy } from "./patient-retry";
 
 export interface LocalQueue {
     readonly url: string;
@@ -41,14 +42,18 @@ export interface LocalClients {
     readonly dynamo: DynamoDBClient;
 }
 
-/** Clients for the emulator at `endpoint` (S3 needs path-style addressing there). */
+/**
+ * Clients for the emulator at `endpoint` (S3 needs path-style addressing there).
+ * DynamoDB retries through a short outage (patient-retry.ts): a failed
+ * idempotency write after a handler ran would run the handler again.
+ */
 export function localClients(endpoint: string, region = "us-east-1"): LocalClients {
     const common = { endpoint, region, credentials: { accessKeyId: "test", secretAccessKey: "test" } };
     return {
         sqs: new SQSClient(common),
         s3: new S3Client({ ...common, forcePathStyle: true }),
         secrets: new SecretsManagerClient(common),
-        dynamo: new DynamoDBClient(common),
+        dynamo: new DynamoDBClient({ ...common, retryStrategy: patientRetryStrategy() }),
     };
 }
 

@@ -6,19 +6,23 @@
  * after `maxReceiveCount`). The router is handlers/router/router.ts itself.
  */
 import { routerKafkaPublisher } from "../handlers/kafka/publisher";
-import { createRouter, InboundRecord } from "../handlers/router/router";
+import { createRouter, InboundRecord, RouterReport } from "../handlers/router/router";
 import { cachedSecretReader } from "../handlers/shared/secrets";
 import type { PipelineModel } from "../model/pipeline";
 import type { LocalLogger } from "./log";
 import type { LocalClients, LocalResources } from "./resources";
 import { Poller, startPoller } from "./sqs-poller";
-import type { PipelineStats } from "./stats";
+
+/** Where the router's batch reports go: the pipeline's counters, or (router in its own process) the pipeline that shows them. */
+export interface RouterReportSink {
+    onRouterBatch(report: RouterReport): void;
+}
 
 export interface RouterRunnerOptions {
     readonly model: PipelineModel;
     readonly resources: LocalResources;
     readonly clients: LocalClients;
-    readonly stats: PipelineStats;
+    readonly stats: RouterReportSink;
     readonly logger: LocalLogger;
     /** See PollerOptions.retryDelaySeconds. */
     readonly retryDelaySeconds?: number;

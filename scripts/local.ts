@@ -3,6 +3,14 @@
  *
  *   node dist/scripts/local.js [--stack dev|path/to/Pulumi.x.yaml] [--port 8787]
  *                              [--visibility-timeout SECONDS] [--prefix NAME] [--endpoint URL] [--kafka-brokers host:port,...]
+ *                              [--without router | --only router [--report-to URL]]
+ *
+ * The router in a process of its own (so it can crash on its own, as a Lambda
+ * invocation does): start the pipeline with `--without router`, then the
+ * router with `--only router --endpoint <the pipeline's emulator> --report-to
+ * <the pipeline's URL>` and the same --stack, --prefix and secrets (or the same
+ * WEBHOOK_PIPELINE_LOCAL_DIR, which holds the generated ones). `--only router`
+ * prints `webhook router ready (...)` once it polls.
  *
  * Environment: PORT (default 8787); LOCAL_VISIBILITY_TIMEOUT_SECONDS (or
  * --visibility-timeout: a failed message becomes visible again after that many
@@ -13,7 +21,9 @@
  * as the tests do); KAFKA_BROKERS or --kafka-brokers (stacks with Kafka lanes:
  * use those brokers instead of starting one); WEBHOOK_SECRET_<NAME> (a provider's signing secret; otherwise one is
  * generated and printed); WEBHOOK_FAIL_<NAME>=1 (that provider's handler
- * fails, to watch the DLQ fill); WEBHOOK_PIPELINE_LOCAL_DIR (where the state
+ * fails, to watch the DLQ fill); WEBHOOK_FAIL_RATE=0.05 and WEBHOOK_FAIL_SEED=<n> (every handler
+ * call fails at random with that probability, for drills); WEBHOOK_HANDLER_JOURNAL=<file> (append
+ * one JSON line per handler call, see local/handler-journal.ts); WEBHOOK_PIPELINE_LOCAL_DIR (where the state
  * and generated secrets live, default .cache/local); POWERTOOLS_LOG_LEVEL.
  *
  * Prints `webhook pipeline ready at <url>` on stdout once it takes requests.
@@ -24,10 +34,20 @@ import { parseArgs } from "util";
 import { failEnvName } from "../local/failure-switch";
 import { createLocalLogger } from "../local/log";
 import { LocalPipeline, startLocalPipeline } from "../local/pipeline";
+import { startLocalRouter } from "../local/router-process";
 import { secretEnvName, secretsFile } from "../local/stack";
 
 /** How long a stop may wait for batches in flight before it gives up. */
 const StopGraceMs = 30_000;
+
+/** The parts of the pipeline that can run in a process of their own. */
+const Parts = ["router"] as const;
+
+function part(value: string | undefined, flag: string): "router" | undefined {
+    if (value === undefined) return undefined;
+    if (!(Parts as readonly string[]).includes(value)) throw new Error(`${flag} takes ${Parts.join(" or ")}, not "${value}"`);
+    return value as "router";
+}
 
 function positive(value: string | undefined, what: string): number | undefined {
     if (value === undefined || value === "") return undefined;
@@ -42,6 +62,9 @@ function banner(pipeline: LocalPipeline, startedMoto: boolean): string {
     const lines = [
         `webhook pipeline ready at ${pipeline.url} (stack ${pipeline.stack.stack}, ${(pipeline.timings.totalMs / 1000).toFixed(1)} s)`,
         `  emulator: ${pipeline.endpoint}${startedMoto ? " (moto, started here)" : " (given)"}`,
+        ...(pipeline.routerHere ? [] : [`  router: not in this process; start it with --only router --endpoint ${pipeline.endpoint} --report-to ${pipeline.url} (same --stack, --prefix, secrets)`]),
+        ...(pipeline.failures.rate > 0 ? [`  handlers fail at random: ${pipeline.failures.rate} of calls (seed ${pipeline.failures.seed})`] : []),
+        ...(pipeline.journal ? [`  handler journal: ${pipeline.journal}`] : []),
         "  providers:",
         ...model.providers.map((p) => {
             const lanes = model.lanes
@@ -76,8 +99,15 @@ async function main(): Promise<number> {
             endpoint: { type: "string" },
             "kafka-brokers": { type: "string" },
             "visibility-timeout": { type: "string" },
+            only: { type: "string" },
+            without: { type: "string" },
+            "report-to": { type: "string" },
         },
     });
+    const only = part(values.only, "--only");
+    const without = part(values.without, "--without");
+    if (only && without) throw new Error("--only and --without exclude each other");
+    if (values["report-to"] && !only) throw new Error("--report-to goes with --only router");
     const port = positive(values.port ?? process.env.PORT, "--port / PORT") ?? 8787;
     const retryDelaySeconds = positive(values["visibility-timeout"] ?? process.env.LOCAL_VISIBILITY_TIMEOUT_SECONDS, "--visibility-timeout / LOCAL_VISIBILITY_TIMEOUT_SECONDS");
     const endpoint = values.endpoint ?? (process.env.AWS_ENDPOINT_URL || undefined);
@@ -88,8 +118,17 @@ async function main(): Promise<number> {
     process.on("SIGINT", interrupt);
     process.on("SIGTERM", interrupt);
 
-    const pipeline = await startLocalPipeline({ stack: values.stack, port, prefix: values.prefix, endpoint, kafkaBrokers: brokers.length ? brokers : undefined, retryDelaySeconds, logger: createLocalLogger() });
-    console.log(banner(pipeline, !endpoint));
+    let stoppable: { stop(): Promise<void> };
+    if (only === "router") {
+        if (!endpoint) throw new Error("--only router needs the pipeline's emulator: --endpoint URL (or AWS_ENDPOINT_URL)");
+        const router = await startLocalRouter({ stack: values.stack, endpoint, prefix: values.prefix, kafkaBrokers: brokers.length ? brokers : undefined, retryDelaySeconds, reportTo: values["report-to"], logger: createLocalLogger() });
+        console.log(`webhook router ready (pid ${process.pid}, stack ${router.stack.stack}, emulator ${endpoint}${values["report-to"] ? `, reporting to ${values["report-to"]}` : ""})`);
+        stoppable = router;
+    } else {
+        const pipeline = await startLocalPipeline({ stack: values.stack, port, prefix: values.prefix, endpoint, kafkaBrokers: brokers.length ? brokers : undefined, retryDelaySeconds, router: without !== "router", logger: createLocalLogger() });
+        console.log(banner(pipeline, !endpoint));
+        stoppable = pipeline;
+    }
 
     // From here on this process owns shutdown: the service module's signal hooks would
     // kill moto at once, before the batches in flight could finish and be deleted.
@@ -106,7 +145,7 @@ async function main(): Promise<number> {
                 process.stderr.write(`batches still running after ${StopGraceMs / 1000} s: exiting without them\n`);
                 process.exit(1);
             }, StopGraceMs);
-            pipeline.stop().then(
+            stoppable.stop().then(
                 () => {
                     clearTimeout(giveUp);
                     process.stderr.write("stopped cleanly\n");

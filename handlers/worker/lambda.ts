@@ -43,8 +43,9 @@ export function makeWorkerHandler(getConfig: () => WorkerRuntimeConfig, handler:
                 throw err;
             }
         };
-        // Every record failing is a normal outcome here (retry, then DLQ), not an invocation error.
-        const response = await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+        // Every record failing is a normal outcome here (retry, then DLQ), not an invocation error. One record at a time:
+        // the lane's concurrency bounds handler calls (your database's connections), not batches of them.
+        const response = await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false, ...(config.ordering ? {} : { processInParallel: false }) });
         metrics.addMetric("Processed", "Count", counts.processed);
         metrics.addMetric("Duplicates", "Count", counts.duplicate);
         metrics.addMetric("HandlerFailures", "Count", counts.failed);

@@ -1,0 +1,93 @@
+/**
+ * The drill's own AWS emulator: moto from the project's cache (installed once
+ * by scripts/services/moto.ts), run by drill/moto-with-state.py so that a
+ * restart keeps the state (see that file for why moto's recorder cannot), on a
+ * fixed port so the pipeline's clients reach the new process at the same
+ * address. Never the test runner's moto: the drill restarts this one.
+ */
+import { existsSync, rmSync } from "fs";
+import { dirname, join } from "path";
+import { repoRoot } from "../local/stack";
+import { cacheDir } from "../scripts/services/cache";
+import { freePort } from "../scripts/services/free-port";
+import { ensureMoto } from "../scripts/services/moto";
+import { ServiceProcess, spawnService, waitUntilReady } from "../scripts/services/process";
+
+export interface RestartReport {
+    /** From SIGTERM to the new process answering. */
+    readonly downMs: number;
+    /** Size of the state carried over. */
+    readonly stateBytes: number;
+    /** What the old process said when it saved, and the new one when it loaded. */
+    readonly saved: string;
+    readonly restored: string;
+}
+
+export interface DrillEmulator {
+    readonly endpoint: string;
+    readonly port: number;
+    readonly restarts: number;
+    /** SIGTERM (drain, save), then a new process on the same port that loads the state. */
+    restart(): Promise<RestartReport>;
+    /** Stop without keeping the state. */
+    stop(): Promise<void>;
+}
+
+/** Where the launcher sits in the repository (it is not compiled: dist/ has no copy). */
+export function launcherPath(): string {
+    return join(repoRoot(), "drill", "moto-with-state.py");
+}
+
+const readyLine = /moto-with-state: ready on/;
+
+async function launch(python: string, port: number, stateFile: string, generation: number): Promise<ServiceProcess> {
+    const service = spawnService(`moto (drill, #${generation})`, python, [launcherPath(), "-p", String(port), "--state", stateFile], {
+        logFile: join(cacheDir(), "logs", `moto-drill-${port}-${generation}.log`),
+        env: { ...process.env, PYTHONUNBUFFERED: "1" },
+    });
+    await waitUntilReady(
+        service,
+        async () => {
+            if (!readyLine.test(service.lastLines(200))) return false;
+            const res = await fetch(`http://127.0.0.1:${port}/moto-api/`, { signal: AbortSignal.timeout(2_000) });
+            await res.arrayBuffer();
+            return res.ok;
+        },
+        60_000,
+        `moto on port ${port}`,
+    );
+    return service;
+}
+
+export async function startDrillEmulator(options: { stateFile: string }): Promise<DrillEmulator> {
+    const python = join(dirname(await ensureMoto()), process.platform === "win32" ? "python.exe" : "python");
+    if (!existsSync(launcherPath())) throw new Error(`the drill's moto launcher is missing: ${launcherPath()}`);
+    rmSync(options.stateFile, { force: true });
+    const port = await freePort();
+    let generation = 1;
+    let service = await launch(python, port, options.stateFile, generation);
+    let restarts = 0;
+    return {
+        endpoint: `http://127.0.0.1:${port}`,
+        port,
+        get restarts() {
+            return restarts;
+        },
+        async restart() {
+            const started = Date.now();
+            await service.stop(60_000);
+            const saved = service.lastLines(5).split("\n").find((l) => /saved \d+ bytes/.test(l));
+            if (!saved) throw new Error(`moto did not save its state on SIGTERM; last output:\n${service.lastLines(20)}`);
+            generation += 1;
+            service = await launch(python, port, options.stateFile, generation);
+            restarts += 1;
+            const restored = service.lastLines(20).split("\n").find((l) => /restored \d+ bytes/.test(l)) ?? "";
+            return { downMs: Date.now() - started, stateBytes: Number(/saved (\d+) bytes/.exec(saved)?.[1] ?? 0), saved, restored };
+        },
+        async stop() {
+            // SIGTERM would save the state: nobody needs it any more.
+            await service.stop(60_000);
+            rmSync(options.stateFile, { force: true });
+        },
+    };
+}

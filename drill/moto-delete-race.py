@@ -1,0 +1,69 @@
+"""
+moto 5.2.5 loses messages when SendMessage and DeleteMessage run at once on
+one queue: a check anyone can run, in-process (no server, no network).
+
+    ~/.cache/webhook-pipeline/moto-venv/bin/python drill/moto-delete-race.py [--locked]
+
+Queue.delete_message builds a new message list from the current one and then
+assigns it, without the lock Queue.add_message appends under. When two deletes
+overlap, the one that started first can assign its list after a send appended
+to the list of the one that finished first: the sent message is gone, though
+SendMessage answered with its MessageId. The HTTP server runs each request in
+a thread, so the router deleting batches while the ingress sends hits this.
+`--locked` applies the fix drill/moto-with-state.py applies (delete under the
+lock) and prints lost: 0.
+"""
+import sys
+import threading
+
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sqs.models import Queue, sqs_backends
+
+sys.setswitchinterval(1e-6)  # switch threads often, so the interleaving shows in seconds
+
+if "--locked" in sys.argv:
+    _delete = Queue.delete_message
+
+    def _locked(self, receipt_handle):
+        with self._messages_lock:
+            return _delete(self, receipt_handle)
+
+    Queue.delete_message = _locked
+
+
+def main():
+    with mock_aws():
+        backend = sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+        backend.create_queue("race")
+        for i in range(3000):
+            backend.send_message("race", f"backlog-{i}")
+        handles = [m.receipt_handle for m in backend.receive_message("race", 10, 0, 600) for _ in [0]]
+        batches = []
+        for _ in range(200):
+            batches.append([m.receipt_handle for m in backend.receive_message("race", 10, 0, 600)])
+        del handles
+        sent = []
+
+        def sender(n):
+            for i in range(500):
+                sent.append(backend.send_message("race", f"sent-{n}-{i}").id)
+
+        def deleter(part):
+            for batch in part:
+                for handle in batch:
+                    backend.delete_message("race", handle)
+
+        threads = [threading.Thread(target=sender, args=(n,)) for n in range(2)]
+        threads += [threading.Thread(target=deleter, args=(batches[k::3],)) for k in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        present = {m.id for m in backend.get_queue("race")._messages}
+        lost = [i for i in sent if i not in present]
+        print({"sent": len(sent), "lost": len(lost), "locked": "--locked" in sys.argv})
+
+
+if __name__ == "__main__":
+    main()
