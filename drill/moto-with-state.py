@@ -6,7 +6,8 @@ its recorder (MOTO_ENABLE_RECORDING, /moto-api/recorder/*) replays requests,
 not state: a replayed SendMessage makes a new message, a replayed
 DeleteMessage carries a receipt handle the new process never issued, and
 receives, DLQ moves and visibility timers depend on timing. So a restored
-queue would hold every message ever sent again. See drill/README section.
+queue would hold every message ever sent again, DLQs would be empty and
+secrets would get new ARNs: drill/moto-recorder-check.py shows it.
 
 This launcher runs moto's own WSGI application (the one moto_server runs)
 and, on SIGTERM, stops like a durable service would:
@@ -27,9 +28,10 @@ AWS region loses its data. The drill restarts moto with SIGTERM.
 One fix to moto 5.2.5 itself: Queue.delete_message rebuilds the queue's
 message list without the lock add_message takes, so a message sent to a
 queue while a DeleteMessage runs on it can vanish after SendMessage answered
-200 (the drill lost one acknowledged webhook of 10,000 that way, and
-drill/moto-delete-race.py shows it on a plain moto_server). Here
-delete_message holds that lock.
+200. drill/moto-delete-race.py shows the race in moto's own code; before
+this fix a 10,000-webhook drill lost one acknowledged webhook that never
+reached the router, which is how this race loses one. Here delete_message
+holds that lock.
 
 Changes to how fast moto serves, none to what it answers (moto's costs
 grow with the messages in a queue, so a backlog of thousands in the

@@ -89,7 +89,8 @@ export interface DrillResults {
     readonly notes: Record<string, readonly string[]>;
     readonly corpus: readonly CorpusVerdict[];
     readonly fuzz: Omit<FuzzResult, "kinds">;
-    readonly logs: string;
+    /** The run's logs and handler journal; removed when the run passed (unless --keep). */
+    readonly logs: string | null;
 }
 
 function options() {
@@ -296,8 +297,9 @@ async function main(): Promise<number> {
         crashes.push(`${name} exited by itself (code ${code}, signal ${signal})`);
         event(`CRASH: ${name} exited by itself (code ${code}, signal ${signal})`);
     };
-    say(`run ${runId}: ${opts.count} webhooks, ${providers.length} providers, fail rate ${opts.failRate}, logs in ${work}`);
+    say(`run ${runId}: ${opts.count} webhooks, ${providers.length} providers, fail rate ${opts.failRate}, logs in ${work} (removed if the run passes; --keep keeps them)`);
 
+    let passed = false;
     let emulator: DrillEmulator | undefined;
     let main: PipelineProcess | undefined;
     let router: PipelineProcess | undefined;
@@ -511,7 +513,7 @@ async function main(): Promise<number> {
             duration_s: Math.round((drainedAt - sendStarted) / 100) / 10,
             fuzz_s: Math.round(fuzzSeconds * 10) / 10,
         };
-        const problems = [
+        const problems: string[] = [
             ...(figures.lost ? [`${figures.lost} acknowledged webhook(s) lost, e.g. ${lostExamples.join("; ")}`] : []),
             ...(figures.processed_twice ? [`${figures.processed_twice} handler completion(s) for events already processed: ${twiceExamples.join(" | ")}`] : []),
             ...crashes,
@@ -525,6 +527,9 @@ async function main(): Promise<number> {
             ...(figures.settled ? [] : ["the queues did not drain in time"]),
         ];
         const delta = (k: "received") => sum(afterCorpus, k) - sum(beforeCorpus, k);
+        // What the ingress enqueued for the corpus and the fresh webhooks: exactly the cases answered 200 that are not handshakes.
+        const enqueuedExpected = corpusSent.filter((c) => c.expect.status === 200 && c.expect.outcome !== "handshake").length + canaries.length;
+        if (delta("received") !== enqueuedExpected) problems.push(`the ingress enqueued ${delta("received")} requests for the corpus and the fresh webhooks, expected ${enqueuedExpected}`);
         const results: DrillResults = {
             figures,
             ok: problems.length === 0,
@@ -537,7 +542,8 @@ async function main(): Promise<number> {
                 fuzz: opts.fuzz,
                 stack: path.relative(repoRoot(), stackFile()),
                 providers: providers.map((p) => `${p.name} (${p.plugin})`),
-                corpus_received_delta: delta("received"),
+                corpus_enqueued: delta("received"),
+                corpus_enqueued_expected: enqueuedExpected,
                 machine: `${os.cpus().length} cpu, node ${process.version}`,
                 at: new Date(startedAll).toISOString(),
             },
@@ -546,8 +552,9 @@ async function main(): Promise<number> {
             notes: { processed_and_dlq: bothExamples },
             corpus: verdicts,
             fuzz: { cases: fuzz.cases, invalidCases: fuzz.invalidCases, validCases: fuzz.validCases, failed: fuzz.failed, failures: fuzz.failures, knownDefects: fuzz.knownDefects, knownExamples: fuzz.knownExamples.slice(0, 5), problems: fuzz.problems },
-            logs: work,
+            logs: problems.length === 0 && !opts.keep ? null : work,
         };
+        passed = problems.length === 0;
         fs.mkdirSync(path.dirname(opts.out), { recursive: true });
         fs.writeFileSync(opts.out, JSON.stringify(results, null, 2) + "\n");
 
@@ -561,10 +568,9 @@ async function main(): Promise<number> {
     } finally {
         await Promise.all([router?.stop(10_000), main?.stop(30_000)]).catch(() => undefined);
         await emulator?.stop().catch(() => undefined);
-        if (!opts.keep) {
-            // Keep the logs when something went wrong; drop the bulky journal and state.
-            fs.rmSync(path.join(work, "moto-state.pickle"), { force: true });
-        }
+        // Logs, journal and emulator state stay when something went wrong (or with --keep).
+        if (passed && !opts.keep) fs.rmSync(work, { recursive: true, force: true });
+        else say(`logs kept in ${work}`);
     }
 }
 
