@@ -27,8 +27,12 @@ export interface DrillEmulator {
     readonly endpoint: string;
     readonly port: number;
     readonly restarts: number;
-    /** SIGTERM (drain, save), then a new process on the same port that loads the state. */
-    restart(): Promise<RestartReport>;
+    /**
+     * SIGTERM (drain, save), then a new process on the same port that loads
+     * the state; `downForMs` keeps the port closed that long before the new
+     * process starts (an outage longer than the SDK's default retries).
+     */
+    restart(options?: { downForMs?: number }): Promise<RestartReport>;
     /** Stop without keeping the state. */
     stop(): Promise<void>;
 }
@@ -73,11 +77,12 @@ export async function startDrillEmulator(options: { stateFile: string }): Promis
         get restarts() {
             return restarts;
         },
-        async restart() {
+        async restart(restartOptions = {}) {
             const started = Date.now();
             await service.stop(60_000);
             const saved = service.lastLines(5).split("\n").find((l) => /saved \d+ bytes/.test(l));
             if (!saved) throw new Error(`moto did not save its state on SIGTERM; last output:\n${service.lastLines(20)}`);
+            if (restartOptions.downForMs) await new Promise((r) => setTimeout(r, restartOptions.downForMs));
             generation += 1;
             service = await launch(python, port, options.stateFile, generation);
             restarts += 1;

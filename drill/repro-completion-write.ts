@@ -4,11 +4,13 @@
  * after the handler returned), the handler runs a second time for the same
  * event once the in-progress record has expired.
  *
- *   node dist/drill/repro-completion-write.js              the local pipeline's DynamoDB client (patient retries)
- *   node dist/drill/repro-completion-write.js --sdk-default a client with the SDK's default retries, as the Lambda worker has
+ *   node dist/drill/repro-completion-write.js              the workers' DynamoDB client (patient retries, handlers/shared/retry.ts)
+ *   node dist/drill/repro-completion-write.js --sdk-default a client with the SDK's default retries, as the workers had before
+ *
+ * test/drill/completion-write.test.ts runs the first form in `npm test`.
  *
  * One lane message, the worker's own createLaneProcessor, a real moto (the
- * drill's, restartable): the handler's first call starts an emulator restart
+ * drill's, restartable): the handler's first call starts an emulator restart (3 s down)
  * and returns 300 ms later, while the emulator is down; the message is then
  * processed again after the 3 s in-progress expiry, as a redelivery would.
  * Prints the handler's completions: 1 is right, 2 is the defect.
@@ -35,7 +37,7 @@ async function main(): Promise<number> {
         let restarting: Promise<unknown> | undefined;
         const handler = async () => {
             if (completions === 0) {
-                restarting = emulator.restart();
+                restarting = emulator.restart({ downForMs: 3_000 });
                 await sleep(300);
             }
             completions += 1;

@@ -12,7 +12,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToL
 import type { PipelineModel } from "../model/pipeline";
 import type { KafkaRuntime, LaneRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
 import { Limits } from "../model/constants";
-import { patientRetryStrategy } from "./patient-retry";
+import { patientRetryStrategy } from "../handlers/shared/retry";
 
 export interface LocalQueue {
     readonly url: string;
@@ -44,7 +44,7 @@ export interface LocalClients {
 
 /**
  * Clients for the emulator at `endpoint` (S3 needs path-style addressing there).
- * DynamoDB retries through a short outage (patient-retry.ts): a failed
+ * DynamoDB retries through a short outage (handlers/shared/retry.ts): a failed
  * idempotency write after a handler ran would run the handler again.
  */
 export function localClients(endpoint: string, region = "us-east-1"): LocalClients {

@@ -7,11 +7,15 @@
  * Each client, and its package, is created on first use: a function loads only
  * the SDK clients it calls (@aws-sdk/client-s3 alone is ~45 ms of a cold start,
  * and the worker needs it only for claim-checked bodies).
+ *
+ * DynamoDB (the idempotency table) retries through a short outage (retry.ts):
+ * a failed completion write after a handler ran would run the handler again.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { patientRetryStrategy } from "./retry";
 
 export interface AwsClients {
     readonly sqs: SQSClient;
@@ -38,7 +42,7 @@ export function awsClients(endpoint: string | undefined = process.env.AWS_ENDPOI
             return (secrets ??= new (require("@aws-sdk/client-secrets-manager") as typeof import("@aws-sdk/client-secrets-manager")).SecretsManagerClient(common));
         },
         get dynamo() {
-            return (dynamo ??= new (require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb")).DynamoDBClient(common));
+            return (dynamo ??= new (require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb")).DynamoDBClient({ ...common, retryStrategy: patientRetryStrategy() }));
         },
     };
 }

@@ -1,7 +1,8 @@
 /**
- * The retry strategy of the local pipeline's DynamoDB client (the workers'
- * idempotency table): transient errors, throttling and 5xx are retried for
- * about 10 seconds, without the SDK's shared retry quota.
+ * The retry strategy of the workers' DynamoDB client (the idempotency table),
+ * on Lambda (clients.ts) and in the local pipeline: transient errors,
+ * throttling and 5xx are retried for about 10 seconds, without the SDK's
+ * shared retry quota.
  *
  * Why: the worker marks an event done (Powertools `saveSuccess`) after the
  * handler returned. If that write fails, the record stays IN_PROGRESS, the
@@ -11,10 +12,7 @@
  * busy, the SDK's default (3 attempts in well under a second, and a retry
  * quota that a burst of failures empties) gave up during the outage and 11-31
  * of 300 webhooks were processed twice. Retrying the write through a short
- * outage closes that window. The Lambda worker needs the same client setting
- * (handlers/shared/clients.ts); see the drill's README section.
- *
- * A plain object, no class: it can move into handler code that is serialized.
+ * outage closes that window (test/drill/completion-write.test.ts).
  */
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from "@smithy/types";
 
