@@ -18,37 +18,10 @@ import { seededRandom } from "../local/failure-switch";
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = { [key: string]: unknown };
 
-/**
- * A defect of model/config.ts the fuzz found and the drill's report gives the
- * fix for (see the README section): problems about a route pattern or a lane
- * name print the key unquoted (`providers[0].routes.invoice.*`,
- * `providers[0].lanes.a.b`, `providers[0].routes.`), so the path is ambiguous
- * or unreadable when the key is not a plain name. Counted apart
- * (`known_defects`), still listed; once formatPath quotes such keys this class
- * no longer occurs and `known_defects` is 0.
- */
-export const KnownDefect = {
-    UnquotedRecordKey: "record key (route pattern or lane name) not quoted in the problem's path",
-} as const;
-
-const plainKey = /^[A-Za-z0-9_$-]+$/;
-
-/** The known defect a contract break belongs to, if any. */
-function knownDefect(problem: unknown, input: unknown): string | undefined {
-    if (typeof problem !== "string") return undefined;
-    const m = /^providers\[(\d+)\]\.(routes|lanes)[.[]/.exec(problem);
-    if (!m) return undefined;
-    const provider = Array.isArray((input as Obj)?.providers) ? ((input as Obj).providers as unknown[])[Number(m[1])] : undefined;
-    const record = isObj(provider) ? provider[m[2]] : undefined;
-    return isObj(record) && Object.keys(record).some((k) => !plainKey.test(k)) ? KnownDefect.UnquotedRecordKey : undefined;
-}
-
 export interface FuzzFailure {
     readonly mutations: readonly string[];
     readonly expected: "valid" | "invalid";
     readonly problem: string;
-    /** Set when the break is of a known defect class (KnownDefect). */
-    readonly known?: string;
     /** The config, shortened for the report. */
     readonly config: string;
 }
@@ -57,12 +30,9 @@ export interface FuzzResult {
     readonly cases: number;
     readonly invalidCases: number;
     readonly validCases: number;
-    /** Cases that broke the contract in a way not known before; `failures` holds the first few. */
+    /** Cases that broke the contract; `failures` holds the first few. */
     readonly failed: number;
     readonly failures: readonly FuzzFailure[];
-    /** Cases that broke the contract only by a known defect (KnownDefect), and the first few of them. */
-    readonly knownDefects: number;
-    readonly knownExamples: readonly FuzzFailure[];
     /** Problems checked (invalid cases). */
     readonly problems: number;
     /** Mutation kinds and how often each was drawn. */
@@ -587,18 +557,11 @@ export function fuzzConfig(count: number, seed = 1, keepFailures = 20): FuzzResu
     const rnd = new Rand(seededRandom(seed));
     const kinds: Record<string, number> = {};
     const failures: FuzzFailure[] = [];
-    const knownExamples: FuzzFailure[] = [];
     let failed = 0;
-    let knownDefects = 0;
     let problems = 0;
     let invalidCases = 0;
     let validCases = 0;
     const fail = (f: FuzzFailure) => {
-        if (f.known) {
-            knownDefects += 1;
-            if (knownExamples.length < keepFailures) knownExamples.push(f);
-            return;
-        }
         failed += 1;
         if (failures.length < keepFailures) failures.push(f);
     };
@@ -632,7 +595,7 @@ export function fuzzConfig(count: number, seed = 1, keepFailures = 20): FuzzResu
         else invalidCases += 1;
         check(config, applied, valid ? "valid" : "invalid");
     }
-    return { cases: count, invalidCases, validCases, failed, failures, knownDefects, knownExamples, problems, kinds };
+    return { cases: count, invalidCases, validCases, failed, failures, problems, kinds };
 
     function check(input: unknown, mutations: string[], expected: "valid" | "invalid") {
         const config = JSON.stringify(input)?.slice(0, 400) ?? String(input);
@@ -649,13 +612,10 @@ export function fuzzConfig(count: number, seed = 1, keepFailures = 20): FuzzResu
         if (result.ok) return fail({ mutations, expected, problem: "an invalid config was accepted", config });
         if (!Array.isArray(result.problems) || result.problems.length === 0) return fail({ mutations, expected, problem: "ok=false without a problem", config });
         problems += result.problems.length;
-        // Every problem is checked: a case is a known defect only if each of its breaks is one.
-        const breaks = result.problems.flatMap((problem) => {
+        // Every problem is checked, not just the first.
+        for (const problem of result.problems) {
             const defect = problemDefect(problem, input);
-            return defect ? [{ problem: `${defect}: ${JSON.stringify(problem)}`, known: knownDefect(problem, input) }] : [];
-        });
-        const unknown = breaks.find((b) => !b.known);
-        if (unknown) return fail({ mutations, expected, problem: unknown.problem, config });
-        if (breaks.length) return fail({ mutations, expected, problem: breaks[0].problem, known: breaks[0].known, config });
+            if (defect) return fail({ mutations, expected, problem: `${defect}: ${JSON.stringify(problem)}`, config });
+        }
     }
 }

@@ -1,16 +1,15 @@
 /**
  * The drill's own AWS emulator: moto from the project's cache (installed once
- * by scripts/services/moto.ts), run by drill/moto-with-state.py so that a
- * restart keeps the state (see that file for why moto's recorder cannot), on a
+ * by scripts/services/moto.ts), run by scripts/services/moto-launcher.py with
+ * --state so that a restart keeps the state (see that file for why moto's recorder cannot), on a
  * fixed port so the pipeline's clients reach the new process at the same
  * address. Never the test runner's moto: the drill restarts this one.
  */
 import { existsSync, rmSync } from "fs";
-import { dirname, join } from "path";
-import { repoRoot } from "../local/stack";
+import { join } from "path";
 import { cacheDir } from "../scripts/services/cache";
 import { freePort } from "../scripts/services/free-port";
-import { ensureMoto } from "../scripts/services/moto";
+import { motoLauncherPath, motoPython } from "../scripts/services/moto";
 import { ServiceProcess, spawnService, waitUntilReady } from "../scripts/services/process";
 
 export interface RestartReport {
@@ -37,15 +36,10 @@ export interface DrillEmulator {
     stop(): Promise<void>;
 }
 
-/** Where the launcher sits in the repository (it is not compiled: dist/ has no copy). */
-export function launcherPath(): string {
-    return join(repoRoot(), "drill", "moto-with-state.py");
-}
-
-const readyLine = /moto-with-state: ready on/;
+const readyLine = /moto-launcher: ready on/;
 
 async function launch(python: string, port: number, stateFile: string, generation: number): Promise<ServiceProcess> {
-    const service = spawnService(`moto (drill, #${generation})`, python, [launcherPath(), "-p", String(port), "--state", stateFile], {
+    const service = spawnService(`moto (drill, #${generation})`, python, [motoLauncherPath(), "-p", String(port), "--state", stateFile], {
         logFile: join(cacheDir(), "logs", `moto-drill-${port}-${generation}.log`),
         env: { ...process.env, PYTHONUNBUFFERED: "1" },
     });
@@ -64,8 +58,8 @@ async function launch(python: string, port: number, stateFile: string, generatio
 }
 
 export async function startDrillEmulator(options: { stateFile: string }): Promise<DrillEmulator> {
-    const python = join(dirname(await ensureMoto()), process.platform === "win32" ? "python.exe" : "python");
-    if (!existsSync(launcherPath())) throw new Error(`the drill's moto launcher is missing: ${launcherPath()}`);
+    const python = await motoPython();
+    if (!existsSync(motoLauncherPath())) throw new Error(`moto's launcher is missing: ${motoLauncherPath()}`);
     rmSync(options.stateFile, { force: true });
     const port = await freePort();
     let generation = 1;

@@ -486,7 +486,6 @@ async function main(): Promise<number> {
             bad_inputs_failed: verdicts.filter((v) => !v.ok).length,
             config_cases: fuzz.cases,
             config_failures: fuzz.failed,
-            config_known_defects: fuzz.knownDefects,
             retried_503: sent.retried503 + canarySent.retried503,
             retried_other: sent.retriedOther + canarySent.retriedOther,
             not_accepted: deliveries.length - accepted.length,
@@ -551,7 +550,7 @@ async function main(): Promise<number> {
             events,
             notes: { processed_and_dlq: bothExamples },
             corpus: verdicts,
-            fuzz: { cases: fuzz.cases, invalidCases: fuzz.invalidCases, validCases: fuzz.validCases, failed: fuzz.failed, failures: fuzz.failures, knownDefects: fuzz.knownDefects, knownExamples: fuzz.knownExamples.slice(0, 5), problems: fuzz.problems },
+            fuzz: { cases: fuzz.cases, invalidCases: fuzz.invalidCases, validCases: fuzz.validCases, failed: fuzz.failed, failures: fuzz.failures, problems: fuzz.problems },
             logs: problems.length === 0 && !opts.keep ? null : work,
         };
         passed = problems.length === 0;

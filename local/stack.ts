@@ -15,6 +15,9 @@ import { ConfigError, PipelineConfig, validateConfig } from "../model/config";
 import { buildPipelineModel, PipelineModel } from "../model/pipeline";
 import { readStackFile, stackFile } from "../scripts/stack-file";
 import { PluginName } from "../providers/types";
+import { repoRoot } from "../scripts/services/cache";
+
+export { repoRoot };
 
 export interface LocalStack {
     readonly stack: string;
@@ -26,15 +29,6 @@ export interface LocalStack {
     readonly generated: readonly string[];
 }
 
-export function repoRoot(): string {
-    let dir = __dirname;
-    while (!fs.existsSync(path.join(dir, "package.json"))) {
-        const up = path.dirname(dir);
-        if (up === dir) throw new Error("package.json not found above " + __dirname);
-        dir = up;
-    }
-    return dir;
-}
 
 /**
  * Where the local pipeline keeps its files (generated secrets, the state file

@@ -153,8 +153,16 @@ export type ValidationResult = { ok: true; config: PipelineConfig } | { ok: fals
 
 /** `["providers", 2, "concurrency"]` -> `providers[2].concurrency` */
 export function formatPath(path: readonly (string | number)[]): string {
-    return path.reduce<string>((out, part) => (typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${part}` : part), "");
+    return path.reduce<string>((out, part) => {
+        if (typeof part === "number") return `${out}[${part}]`;
+        // Route patterns and lane names are keys too: `routes["invoice.*"]`, never `routes.invoice.*`.
+        if (!plainPathKey.test(part)) return `${out}[${JSON.stringify(part)}]`;
+        return out ? `${out}.${part}` : part;
+    }, "");
 }
+
+/** Keys printed after a dot; any other key (empty, dots, '*', spaces, quotes) is printed quoted in brackets. */
+const plainPathKey = /^[A-Za-z0-9_$-]+$/;
 
 /** Known handler modules are passed in so validation stays pure. */
 export interface ValidateOptions {
@@ -233,17 +241,18 @@ function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): s
 
         const laneNames = new Set<string>([LaneName.Default, ...Object.keys(p.lanes ?? {})]);
         for (const name of Object.keys(p.lanes ?? {})) {
-            if (name === LaneName.Default || name === LaneName.Drop) problems.push(`${at}.lanes.${name}: "${name}" is reserved (configure the default lane on the provider itself)`);
+            const lanePath = formatPath(["providers", i, "lanes", name]);
+            if (name === LaneName.Default || name === LaneName.Drop) problems.push(`${lanePath}: "${name}" is reserved (configure the default lane on the provider itself)`);
             else if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name) || name.length > Limits.maxLaneNameLength) {
-                problems.push(`${at}.lanes.${name}: lane names must be lowercase letters, digits and '-', at most ${Limits.maxLaneNameLength} characters`);
+                problems.push(`${lanePath}: lane names must be lowercase letters, digits and '-', at most ${Limits.maxLaneNameLength} characters`);
             }
         }
         for (const [pattern, lane] of Object.entries(p.routes ?? {})) {
             if (lane !== LaneName.Drop && !laneNames.has(lane)) {
-                problems.push(`${at}.routes["${pattern}"]: lane "${lane}" is not declared (use default, drop, or one of providers[${i}].lanes: ${[...laneNames].join(", ")})`);
+                problems.push(`${formatPath(["providers", i, "routes", pattern])}: lane "${lane}" is not declared (use default, drop, or one of providers[${i}].lanes: ${[...laneNames].join(", ")})`);
             }
         }
-        const settings: [string, LaneSettings][] = [[at, p], ...Object.entries(p.lanes ?? {}).map(([n, l]) => [`${at}.lanes.${n}`, l] as [string, LaneSettings])];
+        const settings: [string, LaneSettings][] = [[at, p], ...Object.entries(p.lanes ?? {}).map(([n, l]) => [formatPath(["providers", i, "lanes", n]), l] as [string, LaneSettings])];
         for (const [where, s] of settings) {
             const ordering = s.ordering ?? p.ordering ?? ProviderDefaults.ordering;
             const batch = s.batchSize ?? p.batchSize;

@@ -1,11 +1,12 @@
 /**
  * moto, the AWS emulator (SQS, S3, DynamoDB, Secrets Manager, ...), installed
- * from PyPI into a venv in the cache and run as `moto_server` on loopback.
+ * from PyPI into a venv in the cache and run on loopback by moto-launcher.py
+ * (moto's own server application, one race in moto fixed).
  */
 import { createHash } from "crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
-import { cacheDir, progress, withLock } from "./cache";
+import { cacheDir, progress, repoRoot, withLock } from "./cache";
 import { freePort } from "./free-port";
 import { runCommand, spawnService, waitUntilReady } from "./process";
 
@@ -105,13 +106,29 @@ async function motoAnswers(endpoint: string): Promise<boolean> {
     return true;
 }
 
-/** Start `moto_server -H 127.0.0.1 -p <port>` and wait until it answers HTTP. */
+/** The venv's Python, which runs the launcher. */
+export async function motoPython(): Promise<string> {
+    await ensureMoto();
+    return venvBin("python");
+}
+
+/**
+ * moto-launcher.py: moto's own server application with moto's delete/send
+ * race fixed and its per-message costs cut (see that file). It is not
+ * compiled, so it is read from the source tree (dist/ has no copy).
+ */
+export function motoLauncherPath(): string {
+    return join(repoRoot(), "scripts", "services", "moto-launcher.py");
+}
+
+/** Start moto (moto-launcher.py) on 127.0.0.1 and wait until it answers HTTP. */
 export async function startMoto(opts: { port?: number; timeoutMs?: number } = {}): Promise<MotoServer> {
-    const motoServer = await ensureMoto();
+    const python = await motoPython();
+    if (!existsSync(motoLauncherPath())) throw new Error(`moto's launcher is missing: ${motoLauncherPath()}`);
     for (let attempt = 1; ; attempt++) {
         const port = opts.port ?? (await freePort());
         const endpoint = `http://127.0.0.1:${port}`;
-        const service = spawnService("moto_server", motoServer, ["-H", "127.0.0.1", "-p", String(port)], {
+        const service = spawnService("moto", python, [motoLauncherPath(), "-H", "127.0.0.1", "-p", String(port)], {
             logFile: join(cacheDir(), "logs", `moto-${port}.log`),
             env: { ...process.env, PYTHONUNBUFFERED: "1" },
         });

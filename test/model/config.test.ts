@@ -85,6 +85,22 @@ describe("config validation", () => {
         ]);
     });
 
+    it("quotes route patterns and lane names that are not plain names in a problem's path", () => {
+        const problems = problemsOf({
+            providers: [{ name: "a", plugin: "github", lanes: { "a.b": {}, "": { concurrency: 1 }, ok: { batchSize: 0 } }, routes: { "invoice.*": "nope", "x y": 3 } }],
+        });
+        expect(problems).to.include.members([
+            'providers[0].lanes[""].concurrency: must be between 2 and 1000',
+            "providers[0].lanes.ok.batchSize: must be between 1 and 10000",
+        ]);
+        expect(problems.some((p) => p.startsWith('providers[0].routes["x y"]: '))).to.equal(true, problems.join("\n"));
+        const crossField = problemsOf({ providers: [{ name: "a", plugin: "github", lanes: { "a.b": {} }, routes: { "invoice.*": "nope" } }] });
+        expect(crossField).to.have.members([
+            `providers[0].lanes["a.b"]: lane names must be lowercase letters, digits and '-', at most 16 characters`,
+            'providers[0].routes["invoice.*"]: lane "nope" is not declared (use default, drop, or one of providers[0].lanes: default, a.b)',
+        ]);
+    });
+
     it("refuses a FIFO batch above 10 and an unknown handler", () => {
         const problems = problemsOf({ providers: [{ name: "a", plugin: "github", ordering: true, batchSize: 50, handler: "nope" }] }, ["log"]);
         expect(problems).to.have.members(["providers[0].batchSize: must be at most 10 on an ordered (FIFO) lane, got 50", 'providers[0].handler: "nope" is not a module in handlers/app (known: log)']);

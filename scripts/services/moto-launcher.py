@@ -1,5 +1,7 @@
 """
-moto_server with its state kept across a restart, for the drill.
+How the project runs moto (npm test, npm start, the drill): moto's own WSGI
+application with one fix to moto and a few speed-ups (below), and, with
+--state, its state kept across a restart (the drill restarts the emulator).
 
 moto keeps everything in memory. moto 5.x has no persistence of its own, and
 its recorder (MOTO_ENABLE_RECORDING, /moto-api/recorder/*) replays requests,
@@ -7,10 +9,14 @@ not state: a replayed SendMessage makes a new message, a replayed
 DeleteMessage carries a receipt handle the new process never issued, and
 receives, DLQ moves and visibility timers depend on timing. So a restored
 queue would hold every message ever sent again, DLQs would be empty and
-secrets would get new ARNs: drill/moto-recorder-check.py shows it.
+secrets would get new ARNs. Checked with moto 5.2.5: a recorded session (a
+secret, a lane queue with a DLQ, 10 sent, 6 deleted, 4 moved to the DLQ)
+replayed into a new moto_server came back with 10 in the lane, 0 in the DLQ
+and the secret's old ARN unknown (the check was drill/moto-recorder-check.py,
+commit 19958f3; Python is kept to the emulator's launcher).
 
 This launcher runs moto's own WSGI application (the one moto_server runs)
-and, on SIGTERM, stops like a durable service would:
+and, on SIGTERM with --state, stops like a durable service would:
 
   1. new requests are refused with HTTP 503 and `Connection: close` (the AWS
      SDK treats 503 as transient and retries; the pipeline's HTTP ingress
@@ -25,13 +31,16 @@ Started with --state naming an existing file, it loads that state before it
 listens. A SIGKILL skips all of this: what was in memory is gone, as when an
 AWS region loses its data. The drill restarts moto with SIGTERM.
 
-One fix to moto 5.2.5 itself: Queue.delete_message rebuilds the queue's
-message list without the lock add_message takes, so a message sent to a
-queue while a DeleteMessage runs on it can vanish after SendMessage answered
-200. drill/moto-delete-race.py shows the race in moto's own code; before
-this fix a 10,000-webhook drill lost one acknowledged webhook that never
-reached the router, which is how this race loses one. Here delete_message
-holds that lock.
+One fix to moto 5.2.5 itself: Queue.delete_message builds a new message
+list and assigns it without the lock add_message appends under, so a message
+sent while a DeleteMessage runs on the queue can vanish after SendMessage
+answered 200. In-process, three threads deleting 1,500 received messages while two
+sent 600 lost 187-234 of the 600 with moto's code and 0 with the lock
+(drill/moto-delete-race.py, commit 19958f3). Before this fix a
+10,000-webhook drill lost one acknowledged webhook that never reached the
+router. Here delete_message holds that lock. Without --state
+(npm test, npm start) this fix and the speed-ups are all that differ from
+moto_server.
 
 Changes to how fast moto serves, none to what it answers (moto's costs
 grow with the messages in a queue, so a backlog of thousands in the
@@ -51,7 +60,7 @@ catch-all queue slowed the drill to ~20 webhooks/s):
     emulator slows to a crawl under a drill's load;
   - requests are not logged one line each.
 
-    python moto-with-state.py --port 5000 --state /tmp/moto.pickle [--services sqs,s3,dynamodb,secretsmanager]
+    python moto-launcher.py --port 5000 [--state /tmp/moto.pickle] [--services sqs,s3,dynamodb,secretsmanager]
 """
 import argparse
 import copyreg
@@ -130,7 +139,7 @@ class QuietRequestHandler(MotoRequestHandler):
 
 
 def log(message):
-    sys.stdout.write(f"moto-with-state: {message}\n")
+    sys.stdout.write(f"moto-launcher: {message}\n")
     sys.stdout.flush()
 
 
@@ -194,14 +203,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
-    parser.add_argument("--state", required=True, help="pickle file: loaded at start if it exists, written on SIGTERM")
+    parser.add_argument("--state", help="pickle file: loaded at start if it exists, written on SIGTERM; without it SIGTERM just exits")
     parser.add_argument("--services", default="sqs,s3,dynamodb,secretsmanager")
     parser.add_argument("--drain-seconds", type=float, default=25.0, help="longest wait for requests in flight when stopping")
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     services = [s.strip() for s in args.services.split(",") if s.strip()]
 
-    if os.path.exists(args.state):
+    if args.state and os.path.exists(args.state):
         started = time.time()
         with open(args.state, "rb") as f:
             restore(pickle.load(f))
@@ -212,6 +221,9 @@ def main():
     server = make_server(args.host, args.port, gate, threaded=True, request_handler=QuietRequestHandler)
 
     def stop(_signum, _frame):
+        if not args.state:
+            os._exit(0)
+
         def run():
             started = time.time()
             left = gate.close_and_drain(args.drain_seconds)
