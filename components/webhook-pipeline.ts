@@ -254,7 +254,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
                 environment: { POWERTOOLS_SERVICE_NAME: `webhook-worker-${lane.id}`, POWERTOOLS_METRICS_NAMESPACE: "WebhookPipeline" },
             },
             this,
-            { queueArn: pair.queue.arn, batchSize: lane.batchSize, maximumConcurrency: lane.concurrency },
+            { queueArn: pair.queue.arn, batchSize: lane.batchSize, batchWindowSeconds: lane.batchWindowSeconds || undefined, maximumConcurrency: lane.concurrency },
         );
         return { ...pair, lane, worker };
     }

@@ -102,6 +102,7 @@ export async function startSqsLaneRunner(context: LaneRunnerContext): Promise<La
         sqs: clients.sqs,
         queueUrl: queue.queue.url,
         batchSize: lane.batchSize,
+        batchWindowSeconds: lane.batchWindowSeconds,
         concurrency: lane.concurrency,
         retryDelaySeconds,
         onError: (err, what) => log.error(`${what} failed`, err),

@@ -37,6 +37,7 @@ export function startRouterRunner({ model, resources, clients, stats, logger, re
         sqs: clients.sqs,
         queueUrl: resources.catchAll.queue.url,
         batchSize: model.router.batchSize,
+        batchWindowSeconds: model.router.batchWindowSeconds,
         concurrency: model.router.concurrency,
         retryDelaySeconds,
         onError: (err, what) => log.error(`${what} failed`, err),

@@ -9,6 +9,12 @@
  * poller waits for a free slot before it receives, so no message sits
  * invisible waiting for a handler.
  *
+ * `batchWindowSeconds` is the mapping's MaximumBatchingWindowInSeconds: once a
+ * batch has its first message, the poller keeps receiving until the batch is
+ * full or the window has passed, so a trickle of messages makes a few large
+ * batches rather than many small ones (the router's calls per webhook depend
+ * on it). Without it a batch ends at the first empty receive.
+ *
  * `retryDelaySeconds` shortens the wait of a failed message before its next
  * delivery (its visibility is set to that many seconds once its batch is
  * done), so retries and the DLQ show within seconds. The queue's own
@@ -16,6 +22,8 @@
  * delivered a second time while it still runs.
  */
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** ReceiveMessage and DeleteMessageBatch take at most 10 messages. */
 export const SqsReceiveMax = 10;
@@ -32,6 +40,8 @@ export interface PollerOptions {
      * stop never waits long for a poll to return. @default 2
      */
     readonly waitSeconds?: number;
+    /** Longest wait for a batch to fill once its first message arrived (MaximumBatchingWindowInSeconds). @default 0 */
+    readonly batchWindowSeconds?: number;
     /** Processes a batch; resolves to the MessageIds that failed (they are not deleted). Throwing fails the whole batch. */
     readonly handle: (messages: Message[]) => Promise<readonly string[]>;
     /** Seconds a failed message stays invisible before it is delivered again. @default the queue's visibility timeout */
@@ -47,10 +57,15 @@ export interface Poller {
     stop(): Promise<void>;
 }
 
-/** Receive up to `max` messages: one long poll, then short receives while messages keep coming. */
-export async function receiveBatch(sqs: SQSClient, queueUrl: string, max: number, waitSeconds: number): Promise<Message[]> {
+/**
+ * Receive up to `max` messages: one long poll, then short receives while
+ * messages keep coming, and for `windowMs` after the first message arrived
+ * while the batch is not full.
+ */
+export async function receiveBatch(sqs: SQSClient, queueUrl: string, max: number, waitSeconds: number, windowMs = 0): Promise<Message[]> {
     const batch: Message[] = [];
     let wait = waitSeconds;
+    let closesAt = Infinity;
     while (batch.length < max) {
         const { Messages = [] } = await sqs.send(
             new ReceiveMessageCommand({
@@ -62,7 +77,12 @@ export async function receiveBatch(sqs: SQSClient, queueUrl: string, max: number
             }),
         );
         batch.push(...Messages);
-        if (Messages.length === 0) break;
+        if (batch.length > 0 && closesAt === Infinity) closesAt = Date.now() + windowMs;
+        if (Messages.length === 0) {
+            const left = closesAt - Date.now();
+            if (batch.length === 0 || !(left > 0)) break;
+            await sleep(Math.min(50, left));
+        }
         wait = 0;
     }
     return batch;
@@ -90,8 +110,6 @@ export async function deleteMessages(sqs: SQSClient, queueUrl: string, messages:
     }
     return failed;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function startPoller(options: PollerOptions): Poller {
     const waitSeconds = options.waitSeconds ?? 2;
@@ -128,7 +146,7 @@ export function startPoller(options: PollerOptions): Poller {
             }
             let messages: Message[];
             try {
-                messages = await receiveBatch(options.sqs, options.queueUrl, options.batchSize, waitSeconds);
+                messages = await receiveBatch(options.sqs, options.queueUrl, options.batchSize, waitSeconds, (options.batchWindowSeconds ?? 0) * 1000);
                 backoffMs = 250;
             } catch (err) {
                 if (stopping) break;

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { HmacSchemeOptions, PluginName } from "../providers/types";
-import { LaneName, Limits, ProviderDefaults } from "./constants";
+import { LaneName, Limits, ProviderDefaults, RouterDefaults } from "./constants";
 
 const pluginNames = Object.values(PluginName) as [PluginName, ...PluginName[]];
 
@@ -266,6 +266,10 @@ function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): s
             }
         }
     });
+    const r = config.router;
+    if (r?.batchWindowSeconds === 0 && (r.batchSize ?? RouterDefaults.batchSize) > Limits.maxFifoBatchSize) {
+        problems.push(`router.batchWindowSeconds: must be at least 1 when router.batchSize is above ${Limits.maxFifoBatchSize} (AWS requires a batching window there; batchSize is ${r.batchSize ?? RouterDefaults.batchSize})`);
+    }
     const k = config.kafka;
     if (k?.mode === "external" && !k.brokers) problems.push(`kafka.brokers: is required when kafka.mode is external`);
     if (k && k.mode !== "external" && k.brokers) problems.push(`kafka.brokers: only applies when kafka.mode is external (mode is ${k.mode ?? "msk-serverless"})`);

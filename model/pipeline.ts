@@ -23,6 +23,12 @@ export interface LaneModel {
     /** SQS: event source `maximumConcurrency`. Kafka: topic partitions = consumers. */
     readonly concurrency: number;
     readonly batchSize: number;
+    /**
+     * SQS lanes: seconds the event source mapping waits to fill a batch
+     * (MaximumBatchingWindowInSeconds): 1 above 10 records, where AWS requires
+     * a window, else 0. The local pipeline's poller waits the same.
+     */
+    readonly batchWindowSeconds: number;
     readonly maxReceiveCount: number;
     readonly timeoutSeconds: number;
     /** 6x the timeout, capped at 12 h. */
@@ -130,6 +136,7 @@ function lanesOf(pipeline: string, p: ProviderConfig): LaneModel[] {
         const kind = own.lane ?? p.lane ?? ProviderDefaults.lane;
         const timeoutSeconds = own.timeoutSeconds ?? p.timeoutSeconds ?? ProviderDefaults.timeoutSeconds;
         const id = `${p.name}-${laneName}`;
+        const batchSize = own.batchSize ?? p.batchSize ?? ProviderDefaults.batchSize;
         return {
             id,
             provider: p.name,
@@ -137,7 +144,8 @@ function lanesOf(pipeline: string, p: ProviderConfig): LaneModel[] {
             kind,
             ordering: kind === "kafka" ? true : (own.ordering ?? p.ordering ?? ProviderDefaults.ordering),
             concurrency: own.concurrency ?? p.concurrency ?? ProviderDefaults.concurrency,
-            batchSize: own.batchSize ?? p.batchSize ?? ProviderDefaults.batchSize,
+            batchSize,
+            batchWindowSeconds: batchSize > Limits.maxFifoBatchSize ? 1 : 0,
             maxReceiveCount: own.maxReceiveCount ?? p.maxReceiveCount ?? ProviderDefaults.maxReceiveCount,
             timeoutSeconds,
             visibilityTimeoutSeconds: visibilityTimeoutFor(timeoutSeconds),

@@ -1,7 +1,7 @@
 /**
  * The local event source mapping (local/sqs-poller.ts) against moto: batch
- * size, the concurrency bound, and partial batch failures left on the queue
- * until the redrive policy moves them to the DLQ.
+ * size, the batching window, the concurrency bound, and partial batch
+ * failures left on the queue until the redrive policy moves them to the DLQ.
  */
 import { expect } from "chai";
 import { randomBytes } from "crypto";
@@ -103,5 +103,33 @@ describe("local SQS poller", function () {
         // Assess
         expect([...deliveries].sort()).to.deep.equal(["bad#1", "bad#2", "good-1#1", "good-2#1"]);
         expect(await queueDepth(sqs, queueUrl)).to.deep.equal({ visible: 0, inFlight: 0, delayed: 0 });
+    });
+    it("GIVEN messages that trickle in one every 100 ms WHEN polled with a batching window THEN they make one full batch, and without one several", async () => {
+        const trickle = async (batchWindowSeconds: number | undefined) => {
+            const { sqs, queueUrl } = await queueWithDlq(5);
+            const sizes: number[] = [];
+            const poller = startPoller({
+                sqs,
+                queueUrl,
+                batchSize: 12,
+                concurrency: 1,
+                batchWindowSeconds,
+                waitSeconds: 1,
+                async handle(messages: Message[]) {
+                    sizes.push(messages.length);
+                    return [];
+                },
+            });
+            for (let i = 0; i < 12; i++) {
+                await sendBodies(sqs, queueUrl, [`t${i}`]);
+                await new Promise((r) => setTimeout(r, 100));
+            }
+            await until(() => sizes.reduce((a, b) => a + b, 0) === 12, "all 12 messages");
+            await poller.stop();
+            return sizes;
+        };
+        // The batch is full at 12, long before the 10 s window ends.
+        expect(await trickle(10)).to.deep.equal([12]);
+        expect((await trickle(undefined)).length).to.be.greaterThan(1);
     });
 });

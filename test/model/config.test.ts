@@ -27,6 +27,7 @@ describe("config validation", () => {
                 ordering: false,
                 concurrency: ProviderDefaults.concurrency,
                 batchSize: ProviderDefaults.batchSize,
+                batchWindowSeconds: 0,
                 maxReceiveCount: ProviderDefaults.maxReceiveCount,
                 timeoutSeconds: ProviderDefaults.timeoutSeconds,
                 visibilityTimeoutSeconds: ProviderDefaults.timeoutSeconds * Limits.visibilityTimeoutFactor,
@@ -99,6 +100,14 @@ describe("config validation", () => {
             `providers[0].lanes["a.b"]: lane names must be lowercase letters, digits and '-', at most 16 characters`,
             'providers[0].routes["invoice.*"]: lane "nope" is not declared (use default, drop, or one of providers[0].lanes: default, a.b)',
         ]);
+    });
+
+    it("refuses a router batching window of 0 with batches above 10", () => {
+        const providers = [{ name: "a", plugin: "github" }];
+        expect(problemsOf({ providers, router: { batchWindowSeconds: 0 } })).to.deep.equal([
+            "router.batchWindowSeconds: must be at least 1 when router.batchSize is above 10 (AWS requires a batching window there; batchSize is 500)",
+        ]);
+        expect(problemsOf({ providers, router: { batchWindowSeconds: 0, batchSize: 10 } })).to.deep.equal([]);
     });
 
     it("refuses a FIFO batch above 10 and an unknown handler", () => {
