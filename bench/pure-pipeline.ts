@@ -16,11 +16,11 @@
  * here waits. The SDK's own request serialization is not included in either;
  * the router-efficiency section reports process CPU with I/O separately.
  */
-import type { InboundRecord } from "../handlers/router/router";
+import { inlineLaneMessage, type InboundRecord } from "../handlers/router/router";
 import { archiveRecord, ArchiveRecord, encodeArchive, partitionPrefix } from "../handlers/router/archive";
 import { chunkForSqs, deduplicationId, messageGroupId } from "../handlers/router/lanes";
 import { ArchivePrefix, LaneName } from "../model/constants";
-import { decodeEnvelope } from "../model/envelope";
+import { decodeEnvelope, utf8Text } from "../model/envelope";
 import { LaneMessageVersion } from "../model/lane-message";
 import type { RouterRuntimeConfig } from "../model/runtime-config";
 import { compileSeed, decideSeed, SeedCompiled } from "./baseline-router";
@@ -58,19 +58,18 @@ export function oursPureBatch(config: RouterRuntimeConfig, compiled: SeedCompile
         const lines = groups.get(key) ?? [];
         groups.set(key, lines);
         if (!verdict.ok) {
-            lines.push(archiveRecord(envelope, envelope.body, { reason: verdict.reason, detail: verdict.detail }));
+            lines.push(archiveRecord(envelope, envelope.body, { reason: verdict.reason, detail: verdict.detail }, utf8Text(envelope.body, envelope.text)));
             continue;
         }
         const facts = plugin.facts(request);
         const target = compiled.routes[provider.name](facts.eventType);
         const line = lines.length;
-        lines.push(archiveRecord(envelope, envelope.body, { eventId: facts.eventId, eventType: facts.eventType, target }));
+        const text = utf8Text(envelope.body, envelope.text);
+        lines.push(archiveRecord(envelope, envelope.body, { eventId: facts.eventId, eventType: facts.eventType, target }, text));
         if (target === LaneName.Drop) continue;
         // The lane message is built after the archive key is known, as in the router.
-        const text = envelope.body.toString("utf8");
-        const utf8 = Buffer.from(text, "utf8").equals(envelope.body);
-        const base = { v: LaneMessageVersion, provider: envelope.provider, lane: target, requestId: envelope.requestId, eventId: facts.eventId, eventType: facts.eventType, orderingKey: facts.orderingKey, receivedAt: envelope.receivedAt, archiveKey: `${key}${now}-batch.ndjson.gz#${line}` };
-        const body = JSON.stringify(utf8 ? { ...base, body: text } : { ...base, bodyBase64: envelope.body.toString("base64") });
+        const base = { v: LaneMessageVersion as typeof LaneMessageVersion, provider: envelope.provider, lane: target, requestId: envelope.requestId, eventId: facts.eventId, eventType: facts.eventType, orderingKey: facts.orderingKey, receivedAt: envelope.receivedAt, archiveKey: `${key}${now}-batch.ndjson.gz#${line}` };
+        const body = inlineLaneMessage(base, envelope.body, text);
         laneBodies.push({ laneId: target, msg: { body, eventId: facts.eventId, orderingKey: facts.orderingKey, provider: envelope.provider } });
     }
     for (const lines of groups.values()) {

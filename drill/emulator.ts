@@ -39,7 +39,7 @@ export interface DrillEmulator {
 const readyLine = /moto-launcher: ready on/;
 
 async function launch(python: string, port: number, stateFile: string, generation: number): Promise<ServiceProcess> {
-    const service = spawnService(`moto (drill, #${generation})`, python, [motoLauncherPath(), "-p", String(port), "--state", stateFile], {
+    const service = spawnService(`moto (drill, #${generation})`, python, [motoLauncherPath(), "-p", String(port), "--state", stateFile, "--cache-counts"], {
         logFile: join(cacheDir(), "logs", `moto-drill-${port}-${generation}.log`),
         env: { ...process.env, PYTHONUNBUFFERED: "1" },
     });

@@ -15,6 +15,7 @@
  * still acknowledged and then quarantined as missing-signature, and counted.
  */
 
+import { isUtf8 } from "buffer";
 import { Limits } from "./constants";
 
 export const EnvelopeAttribute = {
@@ -49,6 +50,11 @@ export interface Envelope {
     readonly headers: Readonly<Record<string, string>>;
     /** Raw body bytes (for `s3` encoding, the JSON pointer until the router resolves it). */
     readonly body: Buffer;
+    /**
+     * `utf8` encoding: the message body the bytes were made from. utf8Text()
+     * takes it instead of decoding the bytes again (the router's hot path).
+     */
+    readonly text?: string;
     readonly encoding: BodyEncoding;
     /** Archive key of the original request when this is a replay. */
     readonly replayOf?: string;
@@ -77,13 +83,32 @@ export class EnvelopeError extends Error {
     public readonly name = "EnvelopeError";
 }
 
+/** A surrogate without its pair: a JS string can hold one, UTF-8 cannot. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** SQS accepts #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF in a body. */
+// eslint-disable-next-line no-control-regex
+const sqsRefused = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
+/**
+ * The body as text when its bytes are valid UTF-8 (they survive a round trip
+ * through a string), else undefined. `madeFrom` is the string the bytes were
+ * encoded from, when known (Envelope.text): it is the answer unless it holds a
+ * lone surrogate, and saves decoding the bytes.
+ */
+export function utf8Text(body: Buffer, madeFrom?: string): string | undefined {
+    if (madeFrom !== undefined && !loneSurrogate.test(madeFrom)) return madeFrom;
+    return isUtf8(body) ? body.toString("utf8") : undefined;
+}
+
+/** True when text can be an SQS message body as it is. */
+export function isSqsSafe(text: string): boolean {
+    return !sqsRefused.test(text);
+}
+
 /** True when bytes survive a round trip through a UTF-8 string and are legal in an SQS body. */
 export function isSqsSafeText(body: Buffer): boolean {
-    const text = body.toString("utf8");
-    if (!Buffer.from(text, "utf8").equals(body)) return false;
-    // SQS accepts #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF
-    // eslint-disable-next-line no-control-regex
-    return !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(text);
+    const text = utf8Text(body);
+    return text !== undefined && isSqsSafe(text);
 }
 
 /** Build the SQS message for a request, exactly as the API Gateway mapping would (plus encodings the ingress function may use). */
@@ -156,6 +181,7 @@ export function decodeEnvelope(body: string, attributes: Record<string, SdkAttri
         url: attr(a, EnvelopeAttribute.Url),
         headers,
         body: encoding === "base64" ? Buffer.from(body, "base64") : Buffer.from(body, "utf8"),
+        ...(encoding === "utf8" ? { text: body } : {}),
         encoding,
         replayOf: attr(a, EnvelopeAttribute.Replay),
         replayForce: attr(a, EnvelopeAttribute.ReplayForce),

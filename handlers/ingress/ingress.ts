@@ -13,7 +13,8 @@
  * throws (API Gateway answers 500 and the provider retries).
  */
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { s3Package } from "../shared/clients";
 import { createHash } from "crypto";
 import { encodeEnvelope } from "../../model/envelope";
 import { ArchivePrefix, Limits } from "../../model/constants";
@@ -92,7 +93,7 @@ export function createIngress(deps: IngressDeps) {
         if (Buffer.byteLength(message.MessageBody) > inlineLimit) {
             // Claim check: the body goes to S3 first, the envelope carries the pointer.
             const key = `${ArchivePrefix.Claims}/ingress/${deps.config.provider.name}/${createHash("sha256").update(event.requestContext.requestId).digest("hex")}`;
-            await deps.s3.send(new PutObjectCommand({ Bucket: deps.config.bucket, Key: key, Body: body }));
+            await deps.s3.send(new (s3Package().PutObjectCommand)({ Bucket: deps.config.bucket, Key: key, Body: body }));
             message = encodeEnvelope({ ...base, body: Buffer.from(JSON.stringify({ bucket: deps.config.bucket, key })), encoding: "s3" }, deps.config.headers);
         }
         await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.config.catchAllQueueUrl, ...message }));

@@ -9,6 +9,14 @@ import { createIngress, HttpRequestEvent, IngressRuntimeConfig } from "./ingress
 
 export function makeIngressHandler(getConfig: () => IngressRuntimeConfig) {
     const clients = awsClients();
-    const handle = createIngress({ sqs: clients.sqs, s3: clients.s3, secrets: cachedSecretReader(clients.secrets), config: getConfig() });
+    const handle = createIngress({
+        sqs: clients.sqs,
+        // S3 holds only bodies too large for SQS: a getter keeps @aws-sdk/client-s3 unloaded until one arrives.
+        get s3() {
+            return clients.s3;
+        },
+        secrets: cachedSecretReader(clients.secrets),
+        config: getConfig(),
+    });
     return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => handle(event as unknown as HttpRequestEvent);
 }

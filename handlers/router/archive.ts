@@ -10,7 +10,7 @@
  * declared headers, the URL when the scheme signs it, and the exact body.
  */
 import { gunzipSync, gzipSync } from "zlib";
-import type { Envelope } from "../../model/envelope";
+import { utf8Text, type Envelope } from "../../model/envelope";
 
 export const ArchiveRecordVersion = 1;
 
@@ -40,9 +40,8 @@ export function partitionPrefix(prefix: string, provider: string, at: number): s
     return `${prefix}/provider=${provider}/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}/`;
 }
 
-export function archiveRecord(envelope: Envelope, body: Buffer, extra: Partial<ArchiveRecord>): ArchiveRecord {
-    const text = body.toString("utf8");
-    const utf8 = Buffer.from(text, "utf8").equals(body);
+/** `text`: the body as UTF-8 text, or undefined when it is not UTF-8 (utf8Text; the router has it already). */
+export function archiveRecord(envelope: Envelope, body: Buffer, extra: Partial<ArchiveRecord>, text = utf8Text(body, body === envelope.body ? envelope.text : undefined)): ArchiveRecord {
     return {
         v: ArchiveRecordVersion,
         provider: envelope.provider,
@@ -51,7 +50,7 @@ export function archiveRecord(envelope: Envelope, body: Buffer, extra: Partial<A
         sourceIp: envelope.sourceIp,
         url: envelope.url,
         headers: envelope.headers,
-        ...(utf8 ? { body: text } : { bodyBase64: body.toString("base64") }),
+        ...(text !== undefined ? { body: text } : { bodyBase64: body.toString("base64") }),
         ...extra,
     };
 }

@@ -26,7 +26,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createHash, randomUUID } from "crypto";
 import { ArchivePrefix, Limits } from "../../model/constants";
-import { decodeEnvelope, Envelope, EnvelopeError, EventAttribute, isSqsSafeText, SdkAttribute } from "../../model/envelope";
+import { decodeEnvelope, Envelope, EnvelopeError, EventAttribute, isSqsSafe, SdkAttribute, utf8Text } from "../../model/envelope";
 import { LaneMessage, LaneMessageVersion } from "../../model/lane-message";
 import { compileRoutes } from "../../model/pipeline";
 import type { ProviderRuntime, RouterRuntimeConfig } from "../../model/runtime-config";
@@ -97,10 +97,21 @@ export interface RouterResult {
     readonly report: RouterReport;
 }
 
+/**
+ * A lane message with the body inline: as text when SQS takes it as it is;
+ * text SQS refuses (U+FFFE, U+FFFF, control characters) travels as base64,
+ * like bytes that are not UTF-8. `text` is utf8Text(body).
+ */
+export function inlineLaneMessage(base: Omit<LaneMessage, "body" | "bodyBase64" | "claim">, body: Buffer, text: string | undefined): string {
+    return JSON.stringify(text !== undefined && isSqsSafe(text) ? { ...base, body: text } : { ...base, bodyBase64: body.toString("base64") });
+}
+
 interface Pending {
     readonly record: InboundRecord;
     envelope?: Envelope;
     body?: Buffer;
+    /** With body: the body as UTF-8 text, undefined when it is not UTF-8. */
+    text?: string;
     provider?: ProviderRuntime;
     /** Set when the request goes to quarantine. */
     reject?: { reason: string; detail: string };
@@ -147,11 +158,13 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
         }
         try {
             p.body = await resolveBody(p, calls);
+            p.text = utf8Text(p.body, p.body === p.envelope.body ? p.envelope.text : undefined);
         } catch (err) {
             // A pointer that cannot be right is bad input; a failed read may be transient.
             if (err instanceof ClaimPointerError) {
                 // Quarantined with the pointer itself as the body: it is all there is.
                 p.body = p.envelope.body;
+                p.text = utf8Text(p.body, p.envelope.text);
                 p.reject = { reason: QuarantineReason.MalformedEnvelope, detail: err.message };
             } else {
                 p.error = `reading the claim-checked body failed: ${(err as Error).name}: ${(err as Error).message}`;
@@ -240,7 +253,7 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
             const group = groups.get(key) ?? { items: [], lines: [] };
             group.items.push(p);
             group.lines.push(
-                archiveRecord(p.envelope, p.body!, p.reject ? { reason: p.reject.reason, detail: p.reject.detail } : { eventId: p.facts!.eventId, eventType: p.facts!.eventType, target: p.target }),
+                archiveRecord(p.envelope, p.body!, p.reject ? { reason: p.reject.reason, detail: p.reject.detail } : { eventId: p.facts!.eventId, eventType: p.facts!.eventType, target: p.target }, p.text),
             );
             groups.set(key, group);
         }
@@ -333,8 +346,7 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
                 ...(p.envelope!.replayOf && p.envelope!.replayForce ? { force: p.envelope!.replayForce } : {}),
             } satisfies Omit<LaneMessage, "body" | "bodyBase64" | "claim">;
             if (body.length <= config.inlineBodyBytes) {
-                // Text SQS refuses (U+FFFE, U+FFFF, control characters) travels as base64, like bytes that are not UTF-8.
-                const inline = JSON.stringify(isSqsSafeText(body) ? { ...base, body: body.toString("utf8") } : { ...base, bodyBase64: body.toString("base64") });
+                const inline = inlineLaneMessage(base, body, p.text);
                 if (Buffer.byteLength(inline) <= Limits.sqsMaxMessageBytes) return inline;
             }
             // Claim check: the body goes to S3, the lane message carries the pointer.

@@ -24,6 +24,14 @@ export interface AwsClients {
     readonly dynamo: DynamoDBClient;
 }
 
+/**
+ * @aws-sdk/client-s3, loaded on first call: for code that needs S3 only now
+ * and then (claim-checked bodies), so a cold start does not pay for it.
+ */
+export function s3Package(): typeof import("@aws-sdk/client-s3") {
+    return require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+}
+
 /** Clients for `endpoint` (an emulator) or, when undefined, the SDK's defaults. */
 export function awsClients(endpoint: string | undefined = process.env.AWS_ENDPOINT_URL): AwsClients {
     const common = endpoint ? { endpoint } : {};
@@ -36,7 +44,7 @@ export function awsClients(endpoint: string | undefined = process.env.AWS_ENDPOI
             return (sqs ??= new (require("@aws-sdk/client-sqs") as typeof import("@aws-sdk/client-sqs")).SQSClient(common));
         },
         get s3() {
-            return (s3 ??= new (require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3")).S3Client({ ...common, forcePathStyle: Boolean(endpoint) }));
+            return (s3 ??= new (s3Package().S3Client)({ ...common, forcePathStyle: Boolean(endpoint) }));
         },
         get secrets() {
             return (secrets ??= new (require("@aws-sdk/client-secrets-manager") as typeof import("@aws-sdk/client-secrets-manager")).SecretsManagerClient(common));

@@ -5,7 +5,8 @@
  * inline or by claim check. Throwing means "retry": the SQS adapter reports a
  * batch item failure, the Kafka runner retries and then dead-letters.
  */
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { s3Package } from "../shared/clients";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
@@ -53,7 +54,7 @@ export function createLaneProcessor(deps: LaneProcessorDeps): (text: string, opt
     async function bodyOf(message: LaneMessage): Promise<Buffer> {
         if (message.body !== undefined) return Buffer.from(message.body, "utf8");
         if (message.bodyBase64 !== undefined) return Buffer.from(message.bodyBase64, "base64");
-        const out = await deps.s3.send(new GetObjectCommand({ Bucket: message.claim!.bucket, Key: message.claim!.key }));
+        const out = await deps.s3.send(new (s3Package().GetObjectCommand)({ Bucket: message.claim!.bucket, Key: message.claim!.key }));
         return Buffer.from(await out.Body!.transformToByteArray());
     }
 

@@ -38,9 +38,9 @@ answered 200. In-process, three threads deleting 1,500 received messages while t
 sent 600 lost 187-234 of the 600 with moto's code and 0 with the lock
 (drill/moto-delete-race.py, commit 19958f3). Before this fix a
 10,000-webhook drill lost one acknowledged webhook that never reached the
-router. Here delete_message holds that lock. Without --state
-(npm test, npm start) this fix and the speed-ups are all that differ from
-moto_server.
+router. Here delete_message holds that lock. Without --state and
+--cache-counts (npm test, npm start) this fix and the speed-ups that change
+no answer are all that differ from moto_server.
 
 Changes to how fast moto serves, none to what it answers (moto's costs
 grow with the messages in a queue, so a backlog of thousands in the
@@ -48,8 +48,9 @@ catch-all queue slowed the drill to ~20 webhooks/s):
   - a message's `visible` and `delayed` read the clock with time.time()
     instead of building datetimes: every SendMessage computes the queue's
     attributes, which counts the queue's messages (three passes);
-  - the three message counts of a queue are reused for 50 ms (they are
-    "approximate" in SQS too);
+  - with --cache-counts (the drill), the three message counts of a queue
+    are reused for 50 ms (they are "approximate" in SQS too; tests that read
+    a queue's depth right after sending want them exact);
   - each message a ReceiveMessage returns had its retention period read
     through get_queue_attributes, i.e. the three counts again, per message:
     it is read from the queue directly;
@@ -60,7 +61,7 @@ catch-all queue slowed the drill to ~20 webhooks/s):
     emulator slows to a crawl under a drill's load;
   - requests are not logged one line each.
 
-    python moto-launcher.py --port 5000 [--state /tmp/moto.pickle] [--services sqs,s3,dynamodb,secretsmanager]
+    python moto-launcher.py --port 5000 [--state /tmp/moto.pickle] [--cache-counts] [--services sqs,s3,dynamodb,secretsmanager]
 """
 import argparse
 import copyreg
@@ -111,8 +112,9 @@ def _counted_for(name):
     return property(cached)
 
 
-for _name in ("approximate_number_of_messages", "approximate_number_of_messages_delayed", "approximate_number_of_messages_not_visible"):
-    setattr(Queue, _name, _counted_for(_name))
+def cache_counts():
+    for name in ("approximate_number_of_messages", "approximate_number_of_messages_delayed", "approximate_number_of_messages_not_visible"):
+        setattr(Queue, name, _counted_for(name))
 
 
 def _retained(self, queue_name, message):
@@ -205,10 +207,13 @@ def main():
     parser.add_argument("-p", "--port", type=int, required=True)
     parser.add_argument("--state", help="pickle file: loaded at start if it exists, written on SIGTERM; without it SIGTERM just exits")
     parser.add_argument("--services", default="sqs,s3,dynamodb,secretsmanager")
+    parser.add_argument("--cache-counts", action="store_true", help="reuse a queue's message counts for 50 ms")
     parser.add_argument("--drain-seconds", type=float, default=25.0, help="longest wait for requests in flight when stopping")
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     services = [s.strip() for s in args.services.split(",") if s.strip()]
+    if args.cache_counts:
+        cache_counts()
 
     if args.state and os.path.exists(args.state):
         started = time.time()
