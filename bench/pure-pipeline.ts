@@ -17,7 +17,7 @@
  * the router-efficiency section reports process CPU with I/O separately.
  */
 import { inlineLaneMessage, type InboundRecord } from "../handlers/router/router";
-import { archiveRecord, ArchiveRecord, encodeArchive, partitionPrefix } from "../handlers/router/archive";
+import { archiveNdjson, archiveRecord, ArchiveRecord, encodeArchive, partitionPrefix } from "../handlers/router/archive";
 import { chunkForSqs, deduplicationId, messageGroupId } from "../handlers/router/lanes";
 import { ArchivePrefix, LaneName } from "../model/constants";
 import { decodeEnvelope, utf8Text } from "../model/envelope";
@@ -42,8 +42,8 @@ export interface PureBatchStats {
 
 const emptyStats = (): PureBatchStats => ({ archiveObjects: 0, sendCalls: 0, sequentialSendRounds: 0, bytes: 0, archiveEncodeNs: 0 });
 
-/** Our router's pure work for one batch. */
-export function oursPureBatch(config: RouterRuntimeConfig, compiled: SeedCompiled, secrets: Readonly<Record<string, readonly string[]>>, records: readonly InboundRecord[], now: number, stats: PureBatchStats = emptyStats()): PureBatchStats {
+/** Our router's pure work for one batch; `compress: false` leaves the archive as NDJSON (to tell gzip's share). */
+export function oursPureBatch(config: RouterRuntimeConfig, compiled: SeedCompiled, secrets: Readonly<Record<string, readonly string[]>>, records: readonly InboundRecord[], now: number, stats: PureBatchStats = emptyStats(), compress = true): PureBatchStats {
     const groups = new Map<string, ArchiveRecord[]>();
     const byLane = new Map<string, { body: string; eventId: string; orderingKey?: string; provider: string }[]>();
     const laneBodies: { laneId: string; msg: { body: string; eventId: string; orderingKey?: string; provider: string } }[] = [];
@@ -76,7 +76,7 @@ export function oursPureBatch(config: RouterRuntimeConfig, compiled: SeedCompile
         if (lines.length === 0) continue;
         stats.archiveObjects += 1;
         const started = process.hrtime.bigint();
-        stats.bytes += encodeArchive(lines).length;
+        stats.bytes += compress ? encodeArchive(lines).length : Buffer.byteLength(archiveNdjson(lines));
         stats.archiveEncodeNs += Number(process.hrtime.bigint() - started);
     }
     for (const { laneId, msg } of laneBodies) {
@@ -132,12 +132,12 @@ export interface CpuSample {
  * per webhook). `process.cpuUsage` counts this process's CPU; the emulator
  * runs in its own process and nothing else runs here meanwhile.
  */
-export function measurePureCpu(design: "ours" | "seed", config: RouterRuntimeConfig, secrets: Readonly<Record<string, readonly string[]>>, records: readonly InboundRecord[], now: number, batchSize: number, passes: number, warmup = 3): CpuSample {
+export function measurePureCpu(design: "ours" | "ours-uncompressed" | "seed", config: RouterRuntimeConfig, secrets: Readonly<Record<string, readonly string[]>>, records: readonly InboundRecord[], now: number, batchSize: number, passes: number, warmup = 3): CpuSample {
     const compiled = compileSeed(config);
     const pass = () => {
         const stats = emptyStats();
-        if (design === "ours") {
-            for (let i = 0; i < records.length; i += batchSize) oursPureBatch(config, compiled, secrets, records.slice(i, i + batchSize), now, stats);
+        if (design !== "seed") {
+            for (let i = 0; i < records.length; i += batchSize) oursPureBatch(config, compiled, secrets, records.slice(i, i + batchSize), now, stats, design === "ours");
         } else {
             for (const record of records) seedPureOne(config, compiled, secrets, record, now, stats);
         }

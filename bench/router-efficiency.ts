@@ -180,7 +180,8 @@ export interface RouterEfficiencyDetails {
     readonly bodyBytes: number;
     readonly mix: Record<string, number>;
     readonly runs: { ours: RouterRun[]; seed: RouterRun[] };
-    readonly cpu: { ours: CpuSample[]; seed: CpuSample[]; passes: number };
+    /** oursUncompressed: our router's pure work with the archive left as NDJSON (gzip's share is the difference). */
+    readonly cpu: { ours: CpuSample[]; seed: CpuSample[]; oursUncompressed: CpuSample[]; passes: number };
     /** Medians used by the cost model, per design. */
     readonly medians: Record<Design, { callsPer1000: number; calls: Record<string, number>; sqsBilledPer1000: { standard: number; fifo: number }; s3PutBytesPer1000: number; usPerWebhook: number; processCpuUsPerWebhook: number; invocationsPer1000: number; sequentialSendRoundsPerInvocation: number; routedShare: number }>;
     readonly singleProvider?: { provider: string; ours: RouterRun; seed: RouterRun };
@@ -222,7 +223,7 @@ export const routerEfficiency: Benchmark = {
         const seed = await createBenchPipeline(endpoint, values, runPrefix("s"), ours.secrets);
 
         const runs = { ours: [] as RouterRun[], seed: [] as RouterRun[] };
-        const cpu = { ours: [] as CpuSample[], seed: [] as CpuSample[], passes };
+        const cpu = { ours: [] as CpuSample[], seed: [] as CpuSample[], oursUncompressed: [] as CpuSample[], passes };
         let pureModelMatchesRouter = true;
         const notes: string[] = [];
         let mix: Record<string, number> = {};
@@ -237,6 +238,8 @@ export const routerEfficiency: Benchmark = {
                 runs[design].push(run);
             }
             for (const design of order) cpu[design].push(measurePureCpu(design, ours.resources.router, ours.secrets, traffic.records, traffic.now, design === "ours" ? OursBatchSize : SeedBatchSize, passes));
+            // The same work with the archive left as NDJSON: what gzip adds.
+            cpu.oursUncompressed.push(measurePureCpu("ours-uncompressed", ours.resources.router, ours.secrets, traffic.records, traffic.now, OursBatchSize, passes));
             const o = runs.ours[runs.ours.length - 1];
             const pure = cpu.ours[cpu.ours.length - 1].stats;
             if (pure.archiveObjects !== (o.counts.calls["S3.PutObject"] ?? 0) || pure.sendCalls !== (o.counts.calls["SQS.SendMessageBatch"] ?? 0)) {
@@ -289,11 +292,14 @@ export const routerEfficiency: Benchmark = {
 
         const o = medians.ours;
         const s = medians.seed;
+        const oursUncompressedUs = median(cpu.oursUncompressed.map((c) => c.usPerWebhook));
         const figures = {
             router_calls_per_1000: round(o.callsPer1000, 1),
             baseline_calls_per_1000: round(s.callsPer1000, 1),
             router_us_per_webhook: round(o.usPerWebhook, 2),
             baseline_us_per_webhook: round(s.usPerWebhook, 2),
+            router_us_per_webhook_uncompressed: round(oursUncompressedUs, 2),
+            router_gzip_us_per_webhook: round(Math.max(0, o.usPerWebhook - oursUncompressedUs), 2),
             router_process_cpu_us_per_webhook: round(o.processCpuUsPerWebhook, 1),
             baseline_process_cpu_us_per_webhook: round(s.processCpuUsPerWebhook, 1),
             ...(singleProvider ? { router_single_provider_calls_per_1000: round(singleProvider.ours.callsPer1000, 1) } : {}),
@@ -310,6 +316,7 @@ export const routerEfficiency: Benchmark = {
             ...(singleProvider ? [{ metric: `  one provider only (${singleProvider.provider})`, ours: String(round(singleProvider.ours.callsPer1000, 1)), baseline: String(round(singleProvider.seed.callsPer1000, 1)), ratio: `${times(singleProvider.seed.callsPer1000 / singleProvider.ours.callsPer1000)} fewer` }] : []),
             { metric: `  mixed traffic, router batch ${PreviousBatchSize} (the previous default)`, ours: String(round(previousBatch.callsPer1000, 1)) },
             { metric: "Router CPU µs per webhook (pure, 2 KB)", ours: String(figures.router_us_per_webhook), baseline: String(figures.baseline_us_per_webhook), ratio: ratioText(s.usPerWebhook, o.usPerWebhook), goal: `<= ${RouterGoals.usPerWebhook}`, met: o.usPerWebhook <= RouterGoals.usPerWebhook },
+            { metric: "  the same without gzip (archive left as NDJSON)", ours: String(figures.router_us_per_webhook_uncompressed), baseline: String(figures.baseline_us_per_webhook), ratio: ratioText(s.usPerWebhook, oursUncompressedUs) },
             { metric: "  of which archive NDJSON + gzip (ours, wall)", ours: String(round(median(cpu.ours.map((c) => c.archiveEncodeUsPerWebhook)), 1)) },
             { metric: "  process CPU µs per webhook incl. SDK + HTTP", ours: String(figures.router_process_cpu_us_per_webhook), baseline: String(figures.baseline_process_cpu_us_per_webhook), ratio: ratioText(s.processCpuUsPerWebhook, o.processCpuUsPerWebhook) },
             { metric: "Archive bytes per webhook (2 KB body)", ours: `${round(o.s3PutBytesPer1000 / 1000, 0)} (gzip NDJSON)`, baseline: `${round(s.s3PutBytesPer1000 / 1000, 0)} (JSON)`, ratio: `${times(s.s3PutBytesPer1000 / o.s3PutBytesPer1000)} less` },
