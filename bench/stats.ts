@@ -22,17 +22,8 @@ export function times(ratio: number): string {
     return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}x`;
 }
 
-/** A deterministic PRNG (mulberry32): the same seed gives the same traffic. */
-export function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
+/** A deterministic PRNG: the same seed gives the same traffic (mulberry32, the local pipeline's). */
+export { seededRandom as prng } from "../local/failure-switch";
 
 /** Pick a key of `weights` with probability proportional to its weight. */
 export function weighted<K extends string>(weights: Readonly<Record<K, number>>, random: () => number): K {

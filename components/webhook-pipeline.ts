@@ -231,14 +231,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
     private createLane(name: string, lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, handler: WebhookHandler, model: PipelineModel): LaneResources {
         const base = childName(name, lane.id);
         const pair = this.createQueuePair(base, { fifo: lane.ordering, visibilityTimeoutSeconds: lane.visibilityTimeoutSeconds, maxReceiveCount: lane.maxReceiveCount });
-        const workerConfig: pulumi.Output<WorkerRuntimeConfig> = pulumi.all([bucket.bucket, table.name]).apply(([bucketName, tableName]) => ({
-            lane: lane.id,
-            provider: lane.provider,
-            bucket: bucketName,
-            idempotencyTable: tableName,
-            idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600,
-            ordering: lane.ordering,
-        }));
+        const workerConfig = workerConfigOf(lane, bucket, table, model);
         const worker = createCallback(
             childName(base, "worker"),
             {
@@ -262,14 +255,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
     /** A Kafka lane: no queue; the worker consumes the lane's topic through a Kafka event source mapping. */
     private createKafkaLane(name: string, lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, handler: WebhookHandler, model: PipelineModel, kafka: KafkaResources): KafkaLaneResources {
         const base = childName(name, lane.id);
-        const workerConfig: pulumi.Output<WorkerRuntimeConfig> = pulumi.all([bucket.bucket, table.name]).apply(([bucketName, tableName]) => ({
-            lane: lane.id,
-            provider: lane.provider,
-            bucket: bucketName,
-            idempotencyTable: tableName,
-            idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600,
-            ordering: lane.ordering,
-        }));
+        const workerConfig = workerConfigOf(lane, bucket, table, model);
         const worker = createCallback(
             childName(base, "worker"),
             {
@@ -572,4 +558,16 @@ function warnAboutSecrets(config: PipelineConfig, resource: pulumi.Resource) {
             );
         }
     });
+}
+
+/** What a lane's worker reads at run time (SQS and Kafka lanes alike). */
+function workerConfigOf(lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, model: PipelineModel): pulumi.Output<WorkerRuntimeConfig> {
+    return pulumi.all([bucket.bucket, table.name]).apply(([bucketName, tableName]) => ({
+        lane: lane.id,
+        provider: lane.provider,
+        bucket: bucketName,
+        idempotencyTable: tableName,
+        idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600,
+        ordering: lane.ordering,
+    }));
 }

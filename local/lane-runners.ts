@@ -22,6 +22,7 @@ import type { LocalLogger } from "./log";
 import type { LocalClients, LocalResources } from "./resources";
 import { toLambdaEvent } from "./sqs-event";
 import { startPoller } from "./sqs-poller";
+import { lambdaContext } from "./lambda-context";
 import type { PipelineStats } from "./stats";
 
 export interface LaneRunner {
@@ -51,23 +52,9 @@ export class LaneRunnerMissingError extends Error {
     public readonly name = "LaneRunnerMissingError";
 }
 
-/** A stand-in for the Lambda context: the lane's timeout as the remaining time. */
+/** The Lambda context a lane's handler gets here: the lane's timeout as the remaining time. */
 function invocationContext(lane: LaneModel): Context {
-    const deadline = Date.now() + lane.timeoutSeconds * 1000;
-    return {
-        functionName: `local-worker-${lane.id}`,
-        functionVersion: "$LATEST",
-        invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:local-worker-${lane.id}`,
-        memoryLimitInMB: "512",
-        awsRequestId: `local-${Date.now()}`,
-        logGroupName: "local",
-        logStreamName: "local",
-        callbackWaitsForEmptyEventLoop: false,
-        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-        done: () => undefined,
-        fail: () => undefined,
-        succeed: () => undefined,
-    };
+    return lambdaContext(`local-worker-${lane.id}`, { timeoutMs: lane.timeoutSeconds * 1000 });
 }
 
 /** The lane processor, its outcomes counted in `stats`. */

@@ -61,6 +61,26 @@ export function anyMatch(secrets: readonly string[], candidates: readonly Buffer
     return matched;
 }
 
+/**
+ * The common scheme: one header holds `<prefix><digest>`, the digest an HMAC
+ * of `signed` (the body unless given) under any configured secret. Missing
+ * header, no secret, malformed digest and no match each get their reason.
+ */
+export function verifyHeaderHmac(
+    request: WebhookRequest,
+    secrets: readonly string[],
+    spec: { readonly header: string; readonly encoding: "hex" | "base64"; readonly algorithm?: Algorithm; readonly prefix?: string; readonly signed?: string | Buffer; readonly what?: string },
+): VerifyResult {
+    const value = header(request, spec.header);
+    if (!value) return missing(spec.header);
+    if (!secrets.length) return noSecret();
+    const prefix = spec.prefix ?? "";
+    const digest = value.startsWith(prefix) ? decodeDigest(value.slice(prefix.length), spec.encoding) : undefined;
+    if (!digest) return reject(RejectReason.MalformedSignature, `header ${spec.header} must be ${prefix ? `${prefix}<${spec.encoding}>` : spec.encoding}`);
+    const signed = spec.signed ?? request.body;
+    return anyMatch(secrets, [digest], (secret) => hmac(spec.algorithm ?? "sha256", secret, signed)) ? ok : reject(RejectReason.BadSignature, `header ${spec.header} matches no configured secret${spec.what ? ` ${spec.what}` : ""}`);
+}
+
 export function parseJson(body: Buffer): unknown {
     try {
         return JSON.parse(body.toString("utf8"));

@@ -3,8 +3,8 @@
  * `X-GitHub-Delivery`, event in `X-GitHub-Event` (plus the body's `action`).
  */
 import { randomUUID } from "crypto";
-import { anyMatch, decodeDigest, facts, header, hmac, missing, noSecret, ok, parseJson, pathValue, reject } from "./crypto";
-import { PluginName, ProviderPlugin, RejectReason } from "./types";
+import { facts, header, hmac, parseJson, pathValue, verifyHeaderHmac } from "./crypto";
+import { PluginName, ProviderPlugin } from "./types";
 
 const SIGNATURE = "x-hub-signature-256";
 const DELIVERY = "x-github-delivery";
@@ -16,12 +16,7 @@ export const github: ProviderPlugin = {
     signsUrl: false,
     signsTimestamp: false,
     verify(request, secrets) {
-        const value = header(request, SIGNATURE);
-        if (!value) return missing(SIGNATURE);
-        if (!secrets.length) return noSecret();
-        const digest = value.startsWith("sha256=") ? decodeDigest(value.slice(7), "hex") : undefined;
-        if (!digest) return reject(RejectReason.MalformedSignature, `header ${SIGNATURE} must be sha256=<hex>`);
-        return anyMatch(secrets, [digest], (secret) => hmac("sha256", secret, request.body)) ? ok : reject(RejectReason.BadSignature, `header ${SIGNATURE} matches no configured secret`);
+        return verifyHeaderHmac(request, secrets, { header: SIGNATURE, encoding: "hex", prefix: "sha256=" });
     },
     facts(request) {
         const body = parseJson(request.body);

@@ -3,8 +3,8 @@
  * `X-Razorpay-Event-Id`.
  */
 import { randomUUID } from "crypto";
-import { anyMatch, decodeDigest, facts, header, hmac, missing, noSecret, ok, parseJson, pathValue, randomId, reject } from "./crypto";
-import { PluginName, ProviderPlugin, RejectReason } from "./types";
+import { facts, header, hmac, parseJson, pathValue, randomId, verifyHeaderHmac } from "./crypto";
+import { PluginName, ProviderPlugin } from "./types";
 
 const SIGNATURE = "x-razorpay-signature";
 const ID = "x-razorpay-event-id";
@@ -15,12 +15,7 @@ export const razorpay: ProviderPlugin = {
     signsUrl: false,
     signsTimestamp: false,
     verify(request, secrets) {
-        const value = header(request, SIGNATURE);
-        if (!value) return missing(SIGNATURE);
-        if (!secrets.length) return noSecret();
-        const digest = decodeDigest(value, "hex");
-        if (!digest) return reject(RejectReason.MalformedSignature, `header ${SIGNATURE} must be hex`);
-        return anyMatch(secrets, [digest], (secret) => hmac("sha256", secret, request.body)) ? ok : reject(RejectReason.BadSignature, `header ${SIGNATURE} matches no configured secret`);
+        return verifyHeaderHmac(request, secrets, { header: SIGNATURE, encoding: "hex" });
     },
     facts(request) {
         const body = parseJson(request.body);

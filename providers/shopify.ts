@@ -3,8 +3,8 @@
  * `X-Shopify-Webhook-Id`, topic in `X-Shopify-Topic`, shop in `X-Shopify-Shop-Domain`.
  */
 import { randomUUID } from "crypto";
-import { anyMatch, decodeDigest, facts, header, hmac, missing, noSecret, ok, reject } from "./crypto";
-import { PluginName, ProviderPlugin, RejectReason } from "./types";
+import { facts, header, hmac, verifyHeaderHmac } from "./crypto";
+import { PluginName, ProviderPlugin } from "./types";
 
 const SIGNATURE = "x-shopify-hmac-sha256";
 const ID = "x-shopify-webhook-id";
@@ -17,12 +17,7 @@ export const shopify: ProviderPlugin = {
     signsUrl: false,
     signsTimestamp: false,
     verify(request, secrets) {
-        const value = header(request, SIGNATURE);
-        if (!value) return missing(SIGNATURE);
-        if (!secrets.length) return noSecret();
-        const digest = decodeDigest(value, "base64");
-        if (!digest) return reject(RejectReason.MalformedSignature, `header ${SIGNATURE} must be base64`);
-        return anyMatch(secrets, [digest], (secret) => hmac("sha256", secret, request.body)) ? ok : reject(RejectReason.BadSignature, `header ${SIGNATURE} matches no configured secret`);
+        return verifyHeaderHmac(request, secrets, { header: SIGNATURE, encoding: "base64" });
     },
     facts(request) {
         return facts(request.body, header(request, ID), header(request, TOPIC), header(request, SHOP));

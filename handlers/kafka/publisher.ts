@@ -19,29 +19,19 @@
  * created at module level.
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { Kafka, Partitioners, Producer, RetryOptions } from "kafkajs";
+import { Kafka, Partitioners, Producer } from "kafkajs";
 import type { KafkaRuntime, RouterRuntimeConfig } from "../../model/runtime-config";
 import type { KafkaPublisher } from "../router/lanes";
 import { HandlerLogger, silentLogger } from "../shared/logger";
-import { createKafkaClient, CredentialsProvider } from "./client";
+import { createKafkaClient, KafkaClientDeps } from "./client";
 import { KafkaDefaults } from "./constants";
 import { ensureTopics, laneTopicSpecs, TopicSpec } from "./topics";
 
-export interface KafkaPublisherOptions {
+/** The client's settings (client.ts), with the producer's own defaults: clientId "webhook-pipeline-router", retries KafkaDefaults.producerRetries. */
+export interface KafkaPublisherOptions extends KafkaClientDeps {
     readonly kafka: KafkaRuntime;
     /** Topics created (or grown) before the first publish. @default none */
     readonly topics?: readonly TopicSpec[];
-    readonly secrets?: SecretsManagerClient;
-    readonly credentials?: CredentialsProvider;
-    readonly logger?: HandlerLogger;
-    /** @default "webhook-pipeline-router" */
-    readonly clientId?: string;
-    /** Connection and produce retries. @default { retries: KafkaDefaults.producerRetries } */
-    readonly retry?: RetryOptions;
-    /** @default KafkaDefaults.connectionTimeoutMs */
-    readonly connectionTimeoutMs?: number;
-    /** @default KafkaDefaults.requestTimeoutMs */
-    readonly requestTimeoutMs?: number;
 }
 
 export interface ClosablePublisher extends KafkaPublisher {

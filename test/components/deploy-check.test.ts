@@ -15,23 +15,9 @@ import { encodeEnvelope } from "../../model/envelope";
 import { toLambdaEvent } from "../../local/sqs-event";
 import { getPlugin } from "../../providers";
 import type { WebhookPipeline } from "../../components";
+import { lambdaContext } from "../support/runtime";
 
 type SqsHandler = (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>;
-
-const lambdaContext = (name: string) => ({
-    functionName: name,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
-    memoryLimitInMB: "256",
-    awsRequestId: `req-${Date.now()}`,
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: "local",
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-});
 
 describe("deploy check: serialized functions run against moto", function () {
     this.timeout(180_000);

@@ -22,24 +22,10 @@ import { motoProvisioner } from "../../scripts/moto-provisioner";
 import { MockSession, settled, setupMocks, valueOf } from "../../scripts/pulumi-mocks";
 import { services } from "../support/services";
 import { kafkaClient, readAll, requireKafka, unique } from "./support/kafka";
+import { lambdaContext } from "../support/runtime";
 
 type SqsHandler = (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>;
 type KafkaHandler = (event: SelfManagedKafkaEvent, context: unknown) => Promise<KafkaBatchResponse>;
-
-const lambdaContext = (name: string) => ({
-    functionName: name,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
-    memoryLimitInMB: "256",
-    awsRequestId: `req-${Date.now()}`,
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: "local",
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-});
 
 const secret = "kafka-deploy-check-secret";
 const hmac = { signature: { header: "X-Acme-Signature", algorithm: "sha256", encoding: "hex" }, eventIdPath: "id", eventTypePath: "type", orderingKeyPath: "account.id" } as const;

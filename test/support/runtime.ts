@@ -21,6 +21,7 @@ import type { InboundRecord, RouterResult } from "../../handlers/router/router";
 import type { WebhookHandler } from "../../handlers/app/types";
 import { handlerNames } from "../../handlers/app";
 import { services } from "./services";
+import { lambdaContext as localLambdaContext } from "../../local/lambda-context";
 
 /** API calls by command name, counted by a middleware on an SDK client. */
 export type CallCounts = Record<string, number>;
@@ -245,20 +246,7 @@ export async function runWorker(handler: SqsHandler, sqs: SQSClient, lane: Local
 
 /** A Lambda context good enough for Powertools (logger context, remaining time). */
 export function lambdaContext(name: string, remainingMs = 30_000): Context {
-    return {
-        functionName: name,
-        functionVersion: "$LATEST",
-        invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
-        memoryLimitInMB: "256",
-        awsRequestId: `req-${randomUUID()}`,
-        logGroupName: `/aws/lambda/${name}`,
-        logStreamName: "local",
-        callbackWaitsForEmptyEventLoop: false,
-        getRemainingTimeInMillis: () => remainingMs,
-        done: () => undefined,
-        fail: () => undefined,
-        succeed: () => undefined,
-    };
+    return localLambdaContext(name, { timeoutMs: remainingMs, memoryMb: 256 });
 }
 
 /** A handler that records every event it is given (and can be told to throw). */
