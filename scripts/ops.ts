@@ -3,6 +3,7 @@
  *
  *   replay   --provider <name> --from <time> --to <time> [--dry-run] [--force] [--json]
  *   redrive  --provider <name> [--lane <lane>] [--json]
+ *   redrive  --catch-all [--json]       requests the router failed (their DLQ), back to the router
  *   status   [--provider <name>] [--peek] [--json]
  *   diagram  [--stack dev|path] [--out file.svg|file.mmd] [--title text]
  *
@@ -19,13 +20,14 @@ import { progressBar } from "../local/ops/progress";
 import { redrive } from "../local/ops/redrive";
 import { replay } from "../local/ops/replay";
 import { formatQueueStatus, queueStatus } from "../local/ops/status";
-import { lanesOf, OpsTarget, readStackOutputs, targetFromLocalState, targetFromOutputs } from "../local/ops/target";
+import { catchAllLane, lanesOf, OpsTarget, readStackOutputs, targetFromLocalState, targetFromOutputs } from "../local/ops/target";
 import { loadStackModel } from "../local/stack";
 import { readLocalState } from "../local/state";
 
 const Usage = `usage: npm run ops -- <command> [options]
   replay   --provider <name> --from <time> --to <time> [--dry-run] [--force] [--json]
   redrive  --provider <name> [--lane <lane>] [--json]
+  redrive  --catch-all [--json]
   status   [--provider <name>] [--peek] [--json]
   diagram  [--stack dev|path/to/Pulumi.x.yaml] [--out file.svg|file.mmd] [--title text]
 Target: the running \`npm start\` (default), or --aws --outputs <pulumi stack output --json file>.
@@ -61,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
         options: {
             provider: { type: "string" },
             lane: { type: "string" },
+            "catch-all": { type: "boolean", default: false },
             from: { type: "string" },
             to: { type: "string" },
             "dry-run": { type: "boolean", default: false },
@@ -107,9 +110,10 @@ async function main(argv: string[]): Promise<number> {
             return summary.failed ? 1 : 0;
         }
         case "redrive": {
-            if (!values.provider) throw new UsageError("redrive needs --provider <name>");
+            if (!values.provider && !values["catch-all"]) throw new UsageError("redrive needs --provider <name> (a provider's lanes) or --catch-all (the router's DLQ)");
+            if (values.provider && values["catch-all"]) throw new UsageError("redrive takes --provider or --catch-all, not both");
             const t = target(values);
-            const lanes = lanesOf(t, values.provider, values.lane);
+            const lanes = values["catch-all"] ? [catchAllLane(t)] : lanesOf(t, values.provider!, values.lane);
             const results = await redrive(t, lanes, (lane) => (values.json ? undefined : progressBar(`redrive ${lane.id}`)));
             if (values.json) print(results);
             else {

@@ -16,6 +16,9 @@ import type { QueueStatus } from "../../local/ops/status";
 import type { RedriveResult } from "../../local/ops/redrive";
 import type { ReplaySummary } from "../../local/ops/replay";
 import type { EventRecord } from "../../local/stats";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { encodeEnvelope } from "../../model/envelope";
+import type { LocalState } from "../../local/state";
 import { getPlugin } from "../../providers";
 import { fixture, getStatus, LocalProcess, ops, queuesDrained, sha256, startLocal, waitForStatus } from "./support";
 
@@ -36,6 +39,8 @@ async function send(url: string, providerName: string, options: { body?: Buffer;
     const res = await fetch(target, { method: "POST", headers: { "content-type": body[0] === 0x7b ? "application/json" : "application/x-www-form-urlencoded", ...headers }, body });
     return { status: res.status, text: await res.text(), body };
 }
+
+const lowerCase = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 
 /** POST a body of `size` bytes with node:http, reading the answer even if the server stops reading the upload. */
 function postLarge(url: string, size: number): Promise<number> {
@@ -211,6 +216,31 @@ describe("local pipeline (npm start)", function () {
         expect(JSON.parse(redriveRun.stdout) as RedriveResult[]).to.deep.equal([{ lane: "razorpay-default", method: "receive-send-delete", found: 3, moved: 3, failed: 0, errors: [] }]);
         const healed = await waitForStatus(local.url, (s) => s.providers.razorpay.processed === 5 && queuesDrained(s));
         expect({ dlq: healed.providers.razorpay.dlq, duplicates: healed.providers.razorpay.duplicates, failing: healed.providers.razorpay.failing }).to.deep.equal({ dlq: 0, duplicates: 0, failing: false });
+    });
+
+    it("GIVEN requests in the catch-all DLQ (the router failed them) WHEN redriven with --catch-all THEN the router routes them and the handler runs", async () => {
+        // Prepare: two signed GitHub requests, as the edge would have queued them, put straight into the router's DLQ.
+        const state = JSON.parse(fs.readFileSync(path.join(local.dir, "state.json"), "utf8")) as LocalState;
+        const sqs = new SQSClient({ endpoint: state.endpoint, region: state.region, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+        const provider = model.providers.find((p) => p.name === "github")!;
+        const plugin = getPlugin(provider.plugin, provider.hmac);
+        const before = (await getStatus(local.url)).providers.github.processed;
+        for (let i = 0; i < 2; i++) {
+            const now = Date.now();
+            const body = plugin.sample(now + i);
+            const message = encodeEnvelope({ provider: "github", requestId: `dlq-${i}-${now}`, receivedAt: now, sourceIp: "127.0.0.1", headers: lowerCase(plugin.sign(body, secrets.github, now, "")), body }, plugin.headers);
+            await sqs.send(new SendMessageCommand({ QueueUrl: state.catchAll.dlq.url, ...message }));
+        }
+        sqs.destroy();
+
+        // Act
+        const run = await ops(local, ["redrive", "--catch-all", "--json"]);
+
+        // Assess
+        expect(run.code, run.stderr).to.equal(0);
+        expect(JSON.parse(run.stdout) as RedriveResult[]).to.deep.equal([{ lane: "catch-all", method: "receive-send-delete", found: 2, moved: 2, failed: 0, errors: [] }]);
+        const after = await waitForStatus(local.url, (s) => s.providers.github.processed === before + 2 && queuesDrained(s));
+        expect(after.providers.github.dlq).to.equal(0);
     });
 
     it("GIVEN the running pipeline WHEN it gets SIGTERM THEN it exits 0 and removes its state file, so ops reports it is not running", async () => {
