@@ -340,7 +340,7 @@ function createExternal(name: string, model: PipelineModel, settings: KafkaSetti
             // SASL/SCRAM travels over TLS unless you say otherwise (Lambda's event source uses SASL_SSL).
             ssl: settings.tls ?? Boolean(sasl),
             ...(sasl && secretId ? { sasl: { mechanism: sasl.mechanism, secretId } } : {}),
-            replicationFactor: KafkaDefaults.externalReplicationFactor,
+            replicationFactor: settings.replicationFactor ?? KafkaDefaults.externalReplicationFactor,
         })),
         routerVpc: vpc,
         routerStatements: withNetwork(credentialStatements(), KafkaActions.functionNetworkInterfaces),

@@ -99,6 +99,10 @@ const kafkaSchema = z
         vpcId: z.string().optional(),
         subnetIds: z.array(z.string()).min(2, "must list at least two subnets in different availability zones").optional(),
         securityGroupIds: z.array(z.string()).optional(),
+        /** First part of every topic name, `<topicPrefix>.<provider>.<lane>`: give each stack its own when stacks share a cluster. @default the pipeline's name */
+        topicPrefix: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "must be 1 to 100 letters, digits, '.', '_' or '-' (Kafka topic characters)").optional(),
+        /** external mode: replication factor of the topics the router creates. @default the brokers' default.replication.factor */
+        replicationFactor: int(1, 32).optional(),
     })
     .strict();
 
@@ -273,6 +277,7 @@ function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): s
     const k = config.kafka;
     if (k?.mode === "external" && !k.brokers) problems.push(`kafka.brokers: is required when kafka.mode is external`);
     if (k && k.mode !== "external" && k.brokers) problems.push(`kafka.brokers: only applies when kafka.mode is external (mode is ${k.mode ?? "msk-serverless"})`);
+    if (k?.replicationFactor !== undefined && k.mode !== "external") problems.push(`kafka.replicationFactor: only applies when kafka.mode is external (MSK Serverless sets its own)`);
     if (k?.vpcId && !k.subnetIds) problems.push(`kafka.subnetIds: is required when kafka.vpcId is set`);
     if (k?.sasl && k.sasl.mechanism !== "aws-iam" && (!k.sasl.username || !k.sasl.password)) problems.push(`kafka.sasl: username and password are required for ${k.sasl.mechanism}`);
     return problems;

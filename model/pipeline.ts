@@ -96,7 +96,7 @@ export function visibilityTimeoutFor(timeoutSeconds: number): number {
 export function buildPipelineModel(config: PipelineConfig, name = "webhooks"): PipelineModel {
     const lanes: LaneModel[] = [];
     const providers = config.providers.map((p) => {
-        const providerLanes = lanesOf(name, p);
+        const providerLanes = lanesOf(config.kafka?.topicPrefix ?? name, p);
         lanes.push(...providerLanes);
         return providerModel(p, providerLanes);
     });
@@ -130,7 +130,7 @@ export function buildPipelineModel(config: PipelineConfig, name = "webhooks"): P
     };
 }
 
-function lanesOf(pipeline: string, p: ProviderConfig): LaneModel[] {
+function lanesOf(topicPrefix: string, p: ProviderConfig): LaneModel[] {
     const named: [string, LaneSettings][] = [[LaneName.Default, {}], ...Object.entries(p.lanes ?? {})];
     return named.map(([laneName, own]) => {
         const kind = own.lane ?? p.lane ?? ProviderDefaults.lane;
@@ -150,7 +150,7 @@ function lanesOf(pipeline: string, p: ProviderConfig): LaneModel[] {
             timeoutSeconds,
             visibilityTimeoutSeconds: visibilityTimeoutFor(timeoutSeconds),
             handler: own.handler ?? p.handler ?? ProviderDefaults.handler,
-            topic: kind === "kafka" ? `${pipeline}.${p.name}.${laneName}` : undefined,
+            topic: kind === "kafka" ? `${topicPrefix}.${p.name}.${laneName}` : undefined,
         };
     });
 }

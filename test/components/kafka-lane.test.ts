@@ -285,6 +285,20 @@ describe("Kafka lane: brokers you run (mocks)", function () {
     });
 });
 
+describe("Kafka lane: two stacks on one cluster (mocks)", function () {
+    this.timeout(120_000);
+
+    it("GIVEN kafka.topicPrefix and kafka.replicationFactor THEN topics, consumer group and the router's topic creation use them", async () => {
+        const g = await synthesize("kp", { mode: "external", brokers: ["b-1.kafka.example.com:9092"], topicPrefix: "webhooks-prod", replicationFactor: 3 });
+        const mapping = g.one("aws:lambda/eventSourceMapping:EventSourceMapping", "kp-stripe-default-worker-trigger").inputs;
+        expect(mapping).to.deep.include({ topics: ["webhooks-prod.stripe.default"], selfManagedKafkaEventSourceConfig: { consumerGroupId: "webhooks-prod.stripe.default.lambda" } });
+        expect(await valueOf(g.pipeline.kafkaTopics)).to.deep.equal({ "stripe-default": "webhooks-prod.stripe.default" });
+        const router = await bundleOf(g.one("aws:lambda/function:Function", "kp-router-fn"));
+        expect(router.indexJs).to.match(/replicationFactor["']?: ?3\b/);
+        expect(router.indexJs).to.include("webhooks-prod.stripe.default");
+    });
+});
+
 describe("Kafka deployment validation", () => {
     const model = (kafka: unknown) => buildPipelineModel(parseConfig({ providers: [{ name: "a", plugin: "github", lane: "kafka" }], kafka }));
 

@@ -110,6 +110,14 @@ describe("config validation", () => {
         expect(problemsOf({ providers, router: { batchWindowSeconds: 0, batchSize: 10 } })).to.deep.equal([]);
     });
 
+    it("checks kafka.topicPrefix and allows kafka.replicationFactor only for brokers you run", () => {
+        const providers = [{ name: "a", plugin: "github", lane: "kafka" }];
+        expect(problemsOf({ providers, kafka: { topicPrefix: "prod webhooks" } })).to.deep.equal(["kafka.topicPrefix: must be 1 to 100 letters, digits, '.', '_' or '-' (Kafka topic characters)"]);
+        expect(problemsOf({ providers, kafka: { replicationFactor: 3 } })).to.deep.equal(["kafka.replicationFactor: only applies when kafka.mode is external (MSK Serverless sets its own)"]);
+        expect(problemsOf({ providers, kafka: { mode: "external", brokers: ["k:9092"], replicationFactor: 3, topicPrefix: "webhooks-prod" } })).to.deep.equal([]);
+        expect(buildPipelineModel(parseConfig({ providers, kafka: { topicPrefix: "webhooks-prod" } }), "webhooks").lanes[0].topic).to.equal("webhooks-prod.a.default");
+    });
+
     it("refuses a FIFO batch above 10 and an unknown handler", () => {
         const problems = problemsOf({ providers: [{ name: "a", plugin: "github", ordering: true, batchSize: 50, handler: "nope" }] }, ["log"]);
         expect(problems).to.have.members(["providers[0].batchSize: must be at most 10 on an ordered (FIFO) lane, got 50", 'providers[0].handler: "nope" is not a module in handlers/app (known: log)']);
