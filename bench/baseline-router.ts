@@ -14,7 +14,7 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { InboundRecord } from "../handlers/router/router";
 import type { SecretReader } from "../handlers/shared/secrets";
-import { archiveRecord } from "../handlers/router/archive";
+import { archiveLineOf } from "../handlers/router/archive";
 import { deduplicationId, messageGroupId } from "../handlers/router/lanes";
 import { ArchivePrefix, LaneName } from "../model/constants";
 import { decodeEnvelope, Envelope } from "../model/envelope";
@@ -84,12 +84,12 @@ export function decideSeed(config: RouterRuntimeConfig, compiled: SeedCompiled, 
     const verdict = plugin.verify(request, secrets, { now, toleranceSeconds: provider.toleranceSeconds });
     if (!verdict.ok) {
         const archiveKey = `${ArchivePrefix.Quarantine}/${envelope.provider}/${envelope.requestId}.json`;
-        return { envelope, verdict, archiveKey, archiveBody: JSON.stringify(archiveRecord(envelope, envelope.body, { reason: verdict.reason, detail: verdict.detail })) };
+        return { envelope, verdict, archiveKey, archiveBody: archiveLineOf(envelope, envelope.body, { reason: verdict.reason, detail: verdict.detail }) };
     }
     const facts = plugin.facts(request);
     const target = compiled.routes[provider.name](facts.eventType);
     const archiveKey = `${ArchivePrefix.Raw}/${envelope.provider}/${envelope.requestId}.json`;
-    const archiveBody = JSON.stringify(archiveRecord(envelope, envelope.body, { eventId: facts.eventId, eventType: facts.eventType, target }));
+    const archiveBody = archiveLineOf(envelope, envelope.body, { eventId: facts.eventId, eventType: facts.eventType, target });
     if (target === LaneName.Drop) return { envelope, verdict, facts, archiveKey, archiveBody };
     const lane = config.lanes[target];
     const laneBody = JSON.stringify({

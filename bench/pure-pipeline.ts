@@ -17,7 +17,7 @@
  * the router-efficiency section reports process CPU with I/O separately.
  */
 import { inlineLaneMessage, type InboundRecord } from "../handlers/router/router";
-import { archiveNdjson, archiveRecord, ArchiveRecord, encodeArchive, partitionPrefix } from "../handlers/router/archive";
+import { archiveLine, bodyMember, encodeArchive, partitionPrefix } from "../handlers/router/archive";
 import { chunkForSqs, deduplicationId, messageGroupId } from "../handlers/router/lanes";
 import { ArchivePrefix, LaneName } from "../model/constants";
 import { decodeEnvelope, utf8Text } from "../model/envelope";
@@ -44,7 +44,7 @@ const emptyStats = (): PureBatchStats => ({ archiveObjects: 0, sendCalls: 0, seq
 
 /** Our router's pure work for one batch; `compress: false` leaves the archive as NDJSON (to tell gzip's share). */
 export function oursPureBatch(config: RouterRuntimeConfig, compiled: SeedCompiled, secrets: Readonly<Record<string, readonly string[]>>, records: readonly InboundRecord[], now: number, stats: PureBatchStats = emptyStats(), compress = true): PureBatchStats {
-    const groups = new Map<string, ArchiveRecord[]>();
+    const groups = new Map<string, string[]>();
     const byLane = new Map<string, { body: string; eventId: string; orderingKey?: string; provider: string }[]>();
     const laneBodies: { laneId: string; msg: { body: string; eventId: string; orderingKey?: string; provider: string } }[] = [];
     for (const record of records) {
@@ -58,25 +58,26 @@ export function oursPureBatch(config: RouterRuntimeConfig, compiled: SeedCompile
         const lines = groups.get(key) ?? [];
         groups.set(key, lines);
         if (!verdict.ok) {
-            lines.push(archiveRecord(envelope, envelope.body, { reason: verdict.reason, detail: verdict.detail }, utf8Text(envelope.body, envelope.text)));
+            lines.push(archiveLine(envelope, { reason: verdict.reason, detail: verdict.detail }, bodyMember(envelope.body, utf8Text(envelope.body, envelope.text))));
             continue;
         }
         const facts = plugin.facts(request);
         const target = compiled.routes[provider.name](facts.eventType);
         const line = lines.length;
         const text = utf8Text(envelope.body, envelope.text);
-        lines.push(archiveRecord(envelope, envelope.body, { eventId: facts.eventId, eventType: facts.eventType, target }, text));
+        const textJson = text === undefined ? undefined : JSON.stringify(text);
+        lines.push(archiveLine(envelope, { eventId: facts.eventId, eventType: facts.eventType, target }, bodyMember(envelope.body, text, textJson)));
         if (target === LaneName.Drop) continue;
         // The lane message is built after the archive key is known, as in the router.
         const base = { v: LaneMessageVersion as typeof LaneMessageVersion, provider: envelope.provider, lane: target, requestId: envelope.requestId, eventId: facts.eventId, eventType: facts.eventType, orderingKey: facts.orderingKey, receivedAt: envelope.receivedAt, archiveKey: `${key}${now}-batch.ndjson.gz#${line}` };
-        const body = inlineLaneMessage(base, envelope.body, text);
+        const body = inlineLaneMessage(base, envelope.body, text, textJson);
         laneBodies.push({ laneId: target, msg: { body, eventId: facts.eventId, orderingKey: facts.orderingKey, provider: envelope.provider } });
     }
     for (const lines of groups.values()) {
         if (lines.length === 0) continue;
         stats.archiveObjects += 1;
         const started = process.hrtime.bigint();
-        stats.bytes += compress ? encodeArchive(lines).length : Buffer.byteLength(archiveNdjson(lines));
+        stats.bytes += compress ? encodeArchive(lines).length : Buffer.byteLength(lines.join("\n") + "\n");
         stats.archiveEncodeNs += Number(process.hrtime.bigint() - started);
     }
     for (const { laneId, msg } of laneBodies) {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only router-efficiency,cost-model] [-- --repeats N]`
+ * `npm run bench [-- --quick] [-- --only router-efficiency,cost-model] [-- --repeats N] [-- --out file.json]`
  *
  * Runs the benchmarks of issue 6 (sections.ts) on this machine, prints one
  * table, and writes `bench/results.json` (figures, goals, per-section details,
@@ -10,7 +10,8 @@
  * `--only` runs some sections (and those they need) and writes
  * `bench/results.partial.json` instead; `--quick` (smaller counts, two
  * repeats, for CI) writes `bench/results.quick.json`: the full results and
- * the chart stay as the last full run left them. Figures a section did
+ * the chart stay as the last full run left them; `--out <file>` writes the
+ * results there (and no chart). Figures a section did
  * not measure are absent from `figures`. Exit code 1 when a section failed;
  * a missed goal is reported, not an error.
  */
@@ -49,7 +50,7 @@ export function selectSections(all: readonly Benchmark[], only: readonly string[
 }
 
 async function main() {
-    const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" }, repeats: { type: "string" } } });
+    const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" }, repeats: { type: "string" }, out: { type: "string" } } });
     const quick = values.quick ?? false;
     const repeats = values.repeats ? Number(values.repeats) : quick ? 2 : 5;
     if (!Number.isInteger(repeats) || repeats < 1) throw new Error("--repeats needs a whole number >= 1");
@@ -143,11 +144,11 @@ async function main() {
     };
     // A partial (--only) or quick run must not overwrite the full results the README quotes.
     const partial = selected.length < benchmarks.length || quick;
-    const out = path.join(root, "bench", selected.length < benchmarks.length ? "results.partial.json" : quick ? "results.quick.json" : "results.json");
+    const out = values.out ? path.resolve(values.out) : path.join(root, "bench", selected.length < benchmarks.length ? "results.partial.json" : quick ? "results.quick.json" : "results.json");
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, JSON.stringify(output, null, 2) + "\n");
     log(`wrote ${path.relative(root, out)}`);
-    if (!partial) {
+    if (!partial && !values.out) {
         const chart = writeChart(figures, path.join(root, "bench", "chart.svg"));
         if (chart) log(`wrote ${path.relative(root, chart)}`);
     }

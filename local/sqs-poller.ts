@@ -58,9 +58,9 @@ export interface Poller {
 }
 
 /**
- * Receive up to `max` messages: one long poll, then short receives while
- * messages keep coming, and for `windowMs` after the first message arrived
- * while the batch is not full.
+ * Receive up to `max` messages: one long poll, then short receives. Without
+ * a window the batch ends at the first empty receive; with one it ends when
+ * full or `windowMs` after its first message, whichever comes first.
  */
 export async function receiveBatch(sqs: SQSClient, queueUrl: string, max: number, waitSeconds: number, windowMs = 0): Promise<Message[]> {
     const batch: Message[] = [];
@@ -79,9 +79,14 @@ export async function receiveBatch(sqs: SQSClient, queueUrl: string, max: number
         batch.push(...Messages);
         if (batch.length > 0 && closesAt === Infinity) closesAt = Date.now() + windowMs;
         if (Messages.length === 0) {
+            // Nothing in the long poll, or no window: the batch is what has arrived.
+            if (batch.length === 0 || windowMs <= 0) break;
             const left = closesAt - Date.now();
-            if (batch.length === 0 || !(left > 0)) break;
+            if (left <= 0) break;
             await sleep(Math.min(50, left));
+        } else if (windowMs > 0 && Date.now() >= closesAt) {
+            // The window closes the batch even while messages keep coming (a steady stream never empties the queue).
+            break;
         }
         wait = 0;
     }

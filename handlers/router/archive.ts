@@ -40,9 +40,23 @@ export function partitionPrefix(prefix: string, provider: string, at: number): s
     return `${prefix}/provider=${provider}/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}/`;
 }
 
-/** `text`: the body as UTF-8 text, or undefined when it is not UTF-8 (utf8Text; the router has it already). */
-export function archiveRecord(envelope: Envelope, body: Buffer, extra: Partial<ArchiveRecord>, text = utf8Text(body, body === envelope.body ? envelope.text : undefined)): ArchiveRecord {
-    return {
+/**
+ * The body's JSON member: `"body":<text as JSON>` when it is UTF-8 (`text`,
+ * see utf8Text; `textJson` is JSON.stringify(text) when the caller has it),
+ * else `"bodyBase64":"..."`.
+ */
+export function bodyMember(body: Buffer, text: string | undefined, textJson?: string): string {
+    return text !== undefined ? `"body":${textJson ?? JSON.stringify(text)}` : `"bodyBase64":"${body.toString("base64")}"`;
+}
+
+/**
+ * One archive line (an ArchiveRecord as JSON): the request's envelope
+ * fields, `extra`, then the body member last. Serializing a 2 KB body is the
+ * costly part, so the router passes in the member it also uses for the lane
+ * message (bodyMember) rather than building the record as an object.
+ */
+export function archiveLine(envelope: Envelope, extra: Partial<ArchiveRecord>, body: string): string {
+    const head = JSON.stringify({
         v: ArchiveRecordVersion,
         provider: envelope.provider,
         requestId: envelope.requestId,
@@ -50,25 +64,26 @@ export function archiveRecord(envelope: Envelope, body: Buffer, extra: Partial<A
         sourceIp: envelope.sourceIp,
         url: envelope.url,
         headers: envelope.headers,
-        ...(text !== undefined ? { body: text } : { bodyBase64: body.toString("base64") }),
         ...extra,
-    };
+    });
+    return `${head.slice(0, -1)},${body}}`;
 }
 
-/** One JSON line per record. */
-export function archiveNdjson(records: readonly ArchiveRecord[]): string {
-    return records.map((r) => JSON.stringify(r)).join("\n") + "\n";
+/** An archive line with the body member worked out here (callers off the router's hot path). */
+export function archiveLineOf(envelope: Envelope, body: Buffer, extra: Partial<ArchiveRecord>): string {
+    return archiveLine(envelope, extra, bodyMember(body, utf8Text(body, body === envelope.body ? envelope.text : undefined)));
 }
 
 /**
- * The archive object: gzip NDJSON. Level 1 costs a quarter of level 6's CPU
- * on webhook NDJSON for objects about 18% larger; memLevel 9 is ~10% faster
- * than the default 8 at the same size. Compression is the largest share of
- * the router's CPU per webhook (bench: router_gzip_us_per_webhook) and is
- * kept: a third of the bytes stored, and Athena reads gzip as it is.
+ * The archive object: gzip NDJSON of archive lines. Level 1 costs a quarter
+ * of level 6's CPU on webhook NDJSON for objects about 18% larger; memLevel 9
+ * is ~10% faster than the default 8 at the same size. Compression is the
+ * largest share of the router's CPU per webhook (bench:
+ * router_gzip_us_per_webhook) and is kept: a third of the bytes stored, and
+ * Athena reads gzip as it is.
  */
-export function encodeArchive(records: readonly ArchiveRecord[]): Buffer {
-    return gzipSync(archiveNdjson(records), { level: 1, memLevel: 9 });
+export function encodeArchive(lines: readonly string[]): Buffer {
+    return gzipSync(lines.join("\n") + "\n", { level: 1, memLevel: 9 });
 }
 
 export function decodeArchive(data: Buffer): ArchiveRecord[] {

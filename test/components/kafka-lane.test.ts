@@ -294,7 +294,7 @@ describe("Kafka lane: two stacks on one cluster (mocks)", function () {
         expect(mapping).to.deep.include({ topics: ["webhooks-prod.stripe.default"], selfManagedKafkaEventSourceConfig: { consumerGroupId: "webhooks-prod.stripe.default.lambda" } });
         expect(await valueOf(g.pipeline.kafkaTopics)).to.deep.equal({ "stripe-default": "webhooks-prod.stripe.default" });
         const router = await bundleOf(g.one("aws:lambda/function:Function", "kp-router-fn"));
-        expect(router.indexJs).to.match(/replicationFactor["']?: ?3\b/);
+        expect(router.indexJs).to.match(/replicationFactor["']?\s*[:=]\s*3\b/);
         expect(router.indexJs).to.include("webhooks-prod.stripe.default");
     });
 });

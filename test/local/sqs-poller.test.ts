@@ -132,4 +132,31 @@ describe("local SQS poller", function () {
         expect(await trickle(10)).to.deep.equal([12]);
         expect((await trickle(undefined)).length).to.be.greaterThan(1);
     });
+    it("GIVEN a steady stream that never empties the queue WHEN polled with a 1 s window and a large batch THEN batches close at the window, not when full", async () => {
+        const { sqs, queueUrl } = await queueWithDlq(5);
+        const sizes: number[] = [];
+        const poller = startPoller({
+            sqs,
+            queueUrl,
+            batchSize: 10_000,
+            concurrency: 1,
+            batchWindowSeconds: 1,
+            waitSeconds: 1,
+            async handle(messages: Message[]) {
+                sizes.push(messages.length);
+                return [];
+            },
+        });
+        // About 3.5 s of sends, 10 at a time: more than any one window can hold back.
+        let sent = 0;
+        const until_ = Date.now() + 3_500;
+        while (Date.now() < until_) {
+            await sendBodies(sqs, queueUrl, Array.from({ length: 10 }, (_, i) => `s${sent + i}`));
+            sent += 10;
+        }
+        await until(() => sizes.reduce((a, b) => a + b, 0) === sent, `all ${sent} messages`);
+        await poller.stop();
+        expect(sizes.length, `batches ${sizes.join(",")}`).to.be.at.least(3);
+        expect(sizes.every((n) => n < sent)).to.equal(true);
+    });
 });
