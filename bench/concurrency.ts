@@ -22,8 +22,6 @@
  * timer lateness and everything else (receives, deletes, commits, idle
  * slots at the end of a fetch or of the backlog).
  */
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import type { SQSRecord } from "aws-lambda";
 import { routerKafkaPublisher } from "../handlers/kafka/publisher";
 import { startLaneConsumer } from "../handlers/kafka/consumer";
 import { createRouter } from "../handlers/router/router";
@@ -31,9 +29,7 @@ import { cachedSecretReader } from "../handlers/shared/secrets";
 import { createLaneProcessor } from "../handlers/worker/worker";
 import { startSqsLaneRunner } from "../local/lane-runners";
 import { createLocalLogger, LogLevel } from "../local/log";
-import { localClients, LocalClients } from "../local/resources";
-import { toLambdaEvent } from "../local/sqs-event";
-import { startPoller } from "../local/sqs-poller";
+import { localClients } from "../local/resources";
 import { PipelineStats } from "../local/stats";
 import { ProviderDefaults } from "../model/constants";
 import type { LaneModel } from "../model/pipeline";
@@ -59,14 +55,8 @@ const LongHoldMs = 1000;
 const Provider = { name: "stripe", plugin: "stripe" } as const;
 
 export type LaneRunnerKind =
-    /** local/lane-runners.ts startSqsLaneRunner, as the local pipeline runs an SQS lane. */
+    /** local/lane-runners.ts startSqsLaneRunner, as the local pipeline runs an SQS lane (a batch's records one at a time, as on Lambda). */
     | "sqs-runner"
-    /**
-     * What-if, not the shipped code: the same poller and lane processor with
-     * Powertools' `processInParallel: false`, i.e. the fix proposed for
-     * handlers/worker/lambda.ts and local/lane-runners.ts (see the README).
-     */
-    | "sqs-sequential"
     /** handlers/kafka/consumer.ts startLaneConsumer, partitions = limit. */
     | "kafka";
 
@@ -135,23 +125,6 @@ async function feedLane(pipeline: BenchPipeline, count: number, seed: number): P
 const quietLogger = () => createLocalLogger(LogLevel.ERROR);
 const cpuOf = (u: NodeJS.CpuUsage) => u.user + u.system;
 
-/** The what-if runner: local/lane-runners.ts's SQS runner with records processed one at a time per batch. */
-function startSequentialSqsRunner(lane: LaneModel, pipeline: BenchPipeline, clients: LocalClients, probe: ConcurrencyProbe) {
-    const queue = pipeline.resources.lanes[lane.id];
-    const process_ = createLaneProcessor({ config: pipeline.resources.workers[lane.id], handler: probe.handler, s3: clients.s3, dynamo: clients.dynamo });
-    return startPoller({
-        sqs: clients.sqs,
-        queueUrl: queue.queue.url,
-        batchSize: lane.batchSize,
-        concurrency: lane.concurrency,
-        async handle(messages) {
-            const recordHandler = async (record: SQSRecord) => void (await process_(record.body, { attempt: Number(record.attributes.ApproximateReceiveCount) || 1 }));
-            const response = await processPartialResponse(toLambdaEvent(messages, queue.queue.arn), recordHandler, new BatchProcessor(EventType.SQS), { throwOnFullBatchFailure: false, processInParallel: false });
-            return response.batchItemFailures.map((f) => f.itemIdentifier);
-        },
-    });
-}
-
 /**
  * One measured run: a fresh lane with a backlog of `spec.messages` webhooks,
  * then the runner started and stopped once the handler completed them all.
@@ -189,10 +162,7 @@ export async function runLane(endpoint: string, spec: LaneRunSpec, options: { ka
             perPartition = counts;
         } else {
             const stats = new PipelineStats([Provider.name], { [lane.id]: Provider.name });
-            const runner =
-                spec.runner === "sqs-runner"
-                    ? await startSqsLaneRunner({ lane, resources: pipeline.resources, clients, handler: probe.handler, stats, logger: quietLogger() })
-                    : startSequentialSqsRunner(lane, pipeline, clients, probe);
+            const runner = await startSqsLaneRunner({ lane, resources: pipeline.resources, clients, handler: probe.handler, stats, logger: quietLogger() });
             try {
                 await probe.waitForCalls(spec.messages, timeoutMs, () => `in flight ${runner.inFlight}`);
                 cpuUs = cpuOf(process.cpuUsage(cpu));
@@ -200,7 +170,7 @@ export async function runLane(endpoint: string, spec: LaneRunSpec, options: { ka
                 await runner.stop();
             }
             const counts = stats.providers[Provider.name];
-            if (spec.runner === "sqs-runner" && (counts.processed !== spec.messages || counts.failed || counts.duplicates)) {
+            if ((counts.processed !== spec.messages || counts.failed || counts.duplicates)) {
                 throw new Error(`the SQS lane runner counted ${JSON.stringify(counts)} for ${spec.messages} webhooks`);
             }
         }
@@ -232,7 +202,7 @@ export async function runLane(endpoint: string, spec: LaneRunSpec, options: { ka
 
 /**
  * Where a slot's time per event goes, for a runner whose slots run one call
- * at a time (Kafka, SQS with batch 1, the sequential SQS what-if): the hold,
+ * at a time (Kafka partitions, SQS lanes' batches): the hold,
  * the worker's DynamoDB calls, the runner's SQS receives and deletes, timer
  * lateness, and the rest (this process's CPU, slots idle while the single
  * receive loop serves another slot or at the end of a Kafka fetch or of the
@@ -343,14 +313,13 @@ export const sqsConcurrency: Benchmark = {
         const size = ctx.quick ? ConcurrencySizes.quick : ConcurrencySizes.full;
         const repeats = Math.min(ctx.repeats, size.repeats);
         const base = { limit: size.limit, holdMs: size.holdMs, messages: size.messages };
-        // The lane as configured by default (batch 10), the config workaround (batch 1), and the proposed fix (what-if).
+        // The lane as configured by default (batch 10) and with batchSize 1 (one record per poll and delete).
         const runner = await measureVariant(ctx, endpoint, { ...base, runner: "sqs-runner" }, repeats);
         const batchOne = await measureVariant(ctx, endpoint, { ...base, runner: "sqs-runner", batchSize: 1 }, repeats);
-        const sequential = await measureVariant(ctx, endpoint, { ...base, runner: "sqs-sequential" }, repeats);
         // How far the default lane goes: with a hold long enough for every record of C batches to start, C x batch size at once.
         const longHold = await runLane(endpoint, { runner: "sqs-runner", limit: size.limit, holdMs: LongHoldMs, messages: size.limit * ProviderDefaults.batchSize * 2 }, { seed: 50 });
         ctx.log(`sqs-runner, hold ${LongHoldMs} ms: peak ${longHold.peak} (limit ${size.limit}, batch ${ProviderDefaults.batchSize})`);
-        const [r, b1, sq] = [summarize(runner), summarize(batchOne), summarize(sequential)];
+        const [r, b1] = [summarize(runner), summarize(batchOne)];
         const figures = {
             sqs_concurrency_peak: r.peak,
             sqs_concurrency_limit: size.limit,
@@ -358,22 +327,19 @@ export const sqsConcurrency: Benchmark = {
             sqs_concurrency_peak_long_hold: longHold.peak,
             sqs_concurrency_peak_batch_1: b1.peak,
             sqs_throughput_share_batch_1: round(b1.share, 3),
-            sqs_concurrency_peak_sequential: sq.peak,
-            sqs_throughput_share_sequential: round(sq.share, 3),
-            sqs_overhead_ms_per_event_sequential: round(sq.overheadMsPerEvent, 1),
-            sqs_dynamodb_ms_per_call: round(sq.dynamoMsPerCall, 1),
+            sqs_overhead_ms_per_event: round(r.overheadMsPerEvent, 1),
+            sqs_dynamodb_ms_per_call: round(r.dynamoMsPerCall, 1),
         };
         const rows: TableRow[] = [
-            ...variantRows(`Default lane (batch ${ProviderDefaults.batchSize})`, size.limit, size.holdMs, r, false, true),
-            { metric: `  the same, hold ${LongHoldMs / 1000} s: peak (bound: limit x batch = ${size.limit * ProviderDefaults.batchSize})`, ours: String(longHold.peak) },
-            ...variantRows("batchSize 1 (config workaround)", size.limit, size.holdMs, b1, true, false),
-            ...variantRows("what-if: records one at a time per batch (proposed fix)", size.limit, size.holdMs, sq, true, false),
+            ...variantRows(`Default lane (batch ${ProviderDefaults.batchSize})`, size.limit, size.holdMs, r, true, true),
+            { metric: `  the same, hold ${LongHoldMs / 1000} s: peak (records of a batch run one at a time, so the limit holds however long a call takes)`, ours: String(longHold.peak) },
+            ...variantRows("batchSize 1", size.limit, size.holdMs, b1, true, false),
         ];
         return {
             figures,
             rows,
             goals: peakGoals("sqs", size.limit, r.peak),
-            details: { size, repeats, provider: Provider, variants: { runner, batchOne, sequential, longHold }, medians: { runner: r, batchOne: b1, sequential: sq } },
+            details: { size, repeats, provider: Provider, variants: { runner, batchOne, longHold }, medians: { runner: r, batchOne: b1 } },
         };
     },
 };
