@@ -28,6 +28,24 @@ async function sendBodies(sqs: ReturnType<typeof localClients>["sqs"], queueUrl:
     }
 }
 
+/** A poller (one batch at a time) that records the size of each batch it hands over. */
+function batchSizesOf(sqs: ReturnType<typeof localClients>["sqs"], queueUrl: string, batchSize: number, batchWindowSeconds: number | undefined) {
+    const sizes: number[] = [];
+    const poller = startPoller({
+        sqs,
+        queueUrl,
+        batchSize,
+        concurrency: 1,
+        batchWindowSeconds,
+        waitSeconds: 1,
+        async handle(messages: Message[]) {
+            sizes.push(messages.length);
+            return [];
+        },
+    });
+    return { sizes, poller };
+}
+
 async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000) {
     const started = Date.now();
     while (!(await check())) {
@@ -104,22 +122,11 @@ describe("local SQS poller", function () {
         expect([...deliveries].sort()).to.deep.equal(["bad#1", "bad#2", "good-1#1", "good-2#1"]);
         expect(await queueDepth(sqs, queueUrl)).to.deep.equal({ visible: 0, inFlight: 0, delayed: 0 });
     });
+
     it("GIVEN messages that trickle in one every 100 ms WHEN polled with a batching window THEN they make one full batch, and without one several", async () => {
         const trickle = async (batchWindowSeconds: number | undefined) => {
             const { sqs, queueUrl } = await queueWithDlq(5);
-            const sizes: number[] = [];
-            const poller = startPoller({
-                sqs,
-                queueUrl,
-                batchSize: 12,
-                concurrency: 1,
-                batchWindowSeconds,
-                waitSeconds: 1,
-                async handle(messages: Message[]) {
-                    sizes.push(messages.length);
-                    return [];
-                },
-            });
+            const { sizes, poller } = batchSizesOf(sqs, queueUrl, 12, batchWindowSeconds);
             for (let i = 0; i < 12; i++) {
                 await sendBodies(sqs, queueUrl, [`t${i}`]);
                 await new Promise((r) => setTimeout(r, 100));
@@ -132,21 +139,10 @@ describe("local SQS poller", function () {
         expect(await trickle(10)).to.deep.equal([12]);
         expect((await trickle(undefined)).length).to.be.greaterThan(1);
     });
+
     it("GIVEN a steady stream that never empties the queue WHEN polled with a 1 s window and a large batch THEN batches close at the window, not when full", async () => {
         const { sqs, queueUrl } = await queueWithDlq(5);
-        const sizes: number[] = [];
-        const poller = startPoller({
-            sqs,
-            queueUrl,
-            batchSize: 10_000,
-            concurrency: 1,
-            batchWindowSeconds: 1,
-            waitSeconds: 1,
-            async handle(messages: Message[]) {
-                sizes.push(messages.length);
-                return [];
-            },
-        });
+        const { sizes, poller } = batchSizesOf(sqs, queueUrl, 10_000, 1);
         // About 3.5 s of sends, 10 at a time: more than any one window can hold back.
         let sent = 0;
         const until_ = Date.now() + 3_500;
