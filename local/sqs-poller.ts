@@ -67,15 +67,22 @@ export async function receiveBatch(sqs: SQSClient, queueUrl: string, max: number
     let wait = waitSeconds;
     let closesAt = Infinity;
     while (batch.length < max) {
-        const { Messages = [] } = await sqs.send(
-            new ReceiveMessageCommand({
-                QueueUrl: queueUrl,
-                MaxNumberOfMessages: Math.min(SqsReceiveMax, max - batch.length),
-                WaitTimeSeconds: wait,
-                MessageAttributeNames: ["All"],
-                MessageSystemAttributeNames: ["All"],
-            }),
-        );
+        let Messages: Message[];
+        try {
+            ({ Messages = [] } = await sqs.send(
+                new ReceiveMessageCommand({
+                    QueueUrl: queueUrl,
+                    MaxNumberOfMessages: Math.min(SqsReceiveMax, max - batch.length),
+                    WaitTimeSeconds: wait,
+                    MessageAttributeNames: ["All"],
+                    MessageSystemAttributeNames: ["All"],
+                }),
+            ));
+        } catch (err) {
+            // Messages already received are invisible now: hand them over rather than leave them hidden for a visibility timeout.
+            if (batch.length > 0) break;
+            throw err;
+        }
         batch.push(...Messages);
         if (batch.length > 0 && closesAt === Infinity) closesAt = Date.now() + windowMs;
         if (Messages.length === 0) {

@@ -6,6 +6,7 @@
  * a Node built-in, nor shipped by the Lambda runtime (@aws-sdk/*) is an error:
  * that function would fail on AWS with "Cannot find module".
  */
+import { execFileSync } from "child_process";
 import { builtinModules } from "module";
 import * as fs from "fs";
 import * as path from "path";
@@ -86,4 +87,17 @@ export function loadBundle<H = (...args: any[]) => Promise<unknown>>(bundle: Bun
     const mod = require(file) as { handler?: H };
     if (typeof mod.handler !== "function") throw new Error(`${bundle.name}: __index.js does not export a handler function`);
     return mod.handler;
+}
+
+/**
+ * The AWS SDK client packages a bundle loads before its handler exists, in a
+ * fresh Node process (as a cold start would): loadBundle must have written
+ * it to `.cache/bundles/<name>/__index.js` first.
+ */
+export function sdkClientsLoadedAtStart(bundle: Bundle, root = process.cwd()): string[] {
+    const file = path.join(root, ".cache", "bundles", bundle.name, "__index.js");
+    const script = "require(process.argv[1]); process.stdout.write(JSON.stringify(Object.keys(require.cache)));";
+    const out = execFileSync(process.execPath, ["-e", script, file], { cwd: root, env: { PATH: process.env.PATH ?? "", AWS_REGION: "us-east-1", POWERTOOLS_LOG_LEVEL: "ERROR", NODE_NO_WARNINGS: "1" }, encoding: "utf8" });
+    const names = (JSON.parse(out) as string[]).map((p) => /node_modules[\\/](@aws-sdk[\\/]client-[a-z0-9-]+)[\\/]/.exec(p)?.[1]).filter((n): n is string => Boolean(n));
+    return [...new Set(names.map((n) => n.replace("\\", "/")))].sort();
 }

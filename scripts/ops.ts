@@ -111,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
         }
         case "redrive": {
             if (!values.provider && !values["catch-all"]) throw new UsageError("redrive needs --provider <name> (a provider's lanes) or --catch-all (the router's DLQ)");
-            if (values.provider && values["catch-all"]) throw new UsageError("redrive takes --provider or --catch-all, not both");
+            if (values["catch-all"] && (values.provider || values.lane)) throw new UsageError("redrive --catch-all takes no --provider or --lane (the catch-all queue belongs to no provider)");
             const t = target(values);
             const lanes = values["catch-all"] ? [catchAllLane(t)] : lanesOf(t, values.provider!, values.lane);
             const results = await redrive(t, lanes, (lane) => (values.json ? undefined : progressBar(`redrive ${lane.id}`)));

@@ -20,7 +20,7 @@ import type { WorkerRuntimeConfig } from "../../model/runtime-config";
 import type { WebhookHandler } from "../app/types";
 import { awsClients } from "../shared/clients";
 import { HandlerLogger, silentLogger } from "../shared/logger";
-import { createLaneProcessor, Outcome } from "../worker/worker";
+import { lambdaLaneProcessor, Outcome } from "../worker/worker";
 import type { LaneProcess } from "./consumer";
 
 export type KafkaEvent = MSKEvent | SelfManagedKafkaEvent;
@@ -89,7 +89,7 @@ export function makeKafkaWorkerHandler(getConfig: () => WorkerRuntimeConfig, han
     const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? `webhook-worker-${config.lane}` });
     const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "WebhookPipeline", serviceName: "worker" });
     metrics.setDefaultDimensions({ lane: config.lane, provider: config.provider });
-    const process_ = createLaneProcessor({ config, handler, s3: clients.s3, dynamo: clients.dynamo, logger });
+    const process_ = lambdaLaneProcessor(config, handler, clients, logger);
     return async (event: KafkaEvent, context: Context): Promise<KafkaBatchResponse> => {
         logger.addContext(context);
         const { response, counts } = await processKafkaEvent(event, process_, { lambdaContext: context, logger });

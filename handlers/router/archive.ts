@@ -55,7 +55,7 @@ export function bodyMember(body: Buffer, text: string | undefined, textJson?: st
  * costly part, so the router passes in the member it also uses for the lane
  * message (bodyMember) rather than building the record as an object.
  */
-export function archiveLine(envelope: Envelope, extra: Partial<ArchiveRecord>, body: string): string {
+export function archiveLine(envelope: Envelope, extra: Partial<Omit<ArchiveRecord, "body" | "bodyBase64">>, body: string): string {
     const head = JSON.stringify({
         v: ArchiveRecordVersion,
         provider: envelope.provider,
@@ -70,7 +70,7 @@ export function archiveLine(envelope: Envelope, extra: Partial<ArchiveRecord>, b
 }
 
 /** An archive line with the body member worked out here (callers off the router's hot path). */
-export function archiveLineOf(envelope: Envelope, body: Buffer, extra: Partial<ArchiveRecord>): string {
+export function archiveLineOf(envelope: Envelope, body: Buffer, extra: Partial<Omit<ArchiveRecord, "body" | "bodyBase64">>): string {
     return archiveLine(envelope, extra, bodyMember(body, utf8Text(body, body === envelope.body ? envelope.text : undefined)));
 }
 

@@ -12,7 +12,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import type { WorkerRuntimeConfig } from "../../model/runtime-config";
 import type { WebhookHandler } from "../app/types";
 import { awsClients } from "../shared/clients";
-import { createLaneProcessor, Outcome } from "./worker";
+import { lambdaLaneProcessor, Outcome } from "./worker";
 
 export function makeWorkerHandler(getConfig: () => WorkerRuntimeConfig, handler: WebhookHandler) {
     const config = getConfig();
@@ -20,16 +20,7 @@ export function makeWorkerHandler(getConfig: () => WorkerRuntimeConfig, handler:
     const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? `webhook-worker-${config.lane}` });
     const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "WebhookPipeline", serviceName: "worker" });
     metrics.setDefaultDimensions({ lane: config.lane, provider: config.provider });
-    // S3 is read only for claim-checked bodies: a getter keeps @aws-sdk/client-s3 unloaded until one arrives.
-    const process_ = createLaneProcessor({
-        config,
-        handler,
-        get s3() {
-            return clients.s3;
-        },
-        dynamo: clients.dynamo,
-        logger,
-    });
+    const process_ = lambdaLaneProcessor(config, handler, clients, logger);
     return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
         logger.addContext(context);
         const counts: Record<Outcome | "failed", number> = { processed: 0, duplicate: 0, failed: 0 };

@@ -98,12 +98,12 @@ export function readStackOutputs(file: string): StackOutputs {
     }
 }
 
-/** The lanes of a provider (all, or the one named); throws naming the choices. */
 /** The catch-all queue as a lane (its DLQ holds requests the router failed maxReceiveCount times). */
 export function catchAllLane(target: OpsTarget): TargetLane {
     return { id: CatchAllLaneId, provider: CatchAllLaneId, queueUrl: target.catchAll.queueUrl, dlqUrl: target.catchAll.dlqUrl };
 }
 
+/** The lanes of a provider (all, or the one named); throws naming the choices. */
 export function lanesOf(target: OpsTarget, provider: string, lane?: string): TargetLane[] {
     if (!target.providers.includes(provider)) throw new Error(`unknown provider "${provider}" (configured: ${target.providers.join(", ")})`);
     const own = target.lanes.filter((l) => l.provider === provider);

@@ -230,19 +230,24 @@ def main():
             os._exit(0)
 
         def run():
-            started = time.time()
-            left = gate.close_and_drain(args.drain_seconds)
-            if left:
-                log(f"{left} request(s) still running after {args.drain_seconds} s; saving without them")
-            data = pickle.dumps(snapshot(services), protocol=pickle.HIGHEST_PROTOCOL)
-            tmp = f"{args.state}.tmp"
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, args.state)
-            log(f"saved {len(data)} bytes of state to {args.state} in {time.time() - started:.2f} s; exiting")
-            os._exit(0)
+            try:
+                started = time.time()
+                left = gate.close_and_drain(args.drain_seconds)
+                if left:
+                    log(f"{left} request(s) still running after {args.drain_seconds} s; saving without them")
+                data = pickle.dumps(snapshot(services), protocol=pickle.HIGHEST_PROTOCOL)
+                tmp = f"{args.state}.tmp"
+                # The state holds the emulator's secrets: readable by this user only.
+                with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, args.state)
+                log(f"saved {len(data)} bytes of state to {args.state} in {time.time() - started:.2f} s; exiting")
+                os._exit(0)
+            except BaseException as err:  # a failed save must end the process, not leave it answering 503
+                log(f"saving the state failed: {type(err).__name__}: {err}; exiting without it")
+                os._exit(1)
 
         threading.Thread(target=run, daemon=True).start()
 

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { bundleOf, loadBundle } from "../../scripts/bundles";
+import { bundleOf, loadBundle, sdkClientsLoadedAtStart } from "../../scripts/bundles";
 import { motoProvisioner } from "../../scripts/moto-provisioner";
 import { MockSession, settled, setupMocks, valueOf } from "../../scripts/pulumi-mocks";
 import { encodeEnvelope } from "../../model/envelope";
@@ -84,7 +84,10 @@ describe("deploy check: serialized functions run against moto", function () {
             expect(laneMessages, lane).to.have.length(1);
             // WHEN the worker's uploaded code handles the lane batch (twice: a redelivery)
             const fn = session.byType("aws:lambda/function:Function").find((f) => f.name === worker)!;
-            const handler = loadBundle<SqsHandler>(await bundleOf(fn));
+            const bundle = await bundleOf(fn);
+            const handler = loadBundle<SqsHandler>(bundle);
+            // S3 is needed only for claim-checked bodies: the worker's cold start loads the DynamoDB client alone.
+            expect(sdkClientsLoadedAtStart(bundle), worker).to.deep.equal(["@aws-sdk/client-dynamodb"]);
             const event = toLambdaEvent(laneMessages, `arn:aws:sqs:us-east-1:123456789012:${lane}`);
             expect(await handler(event, lambdaContext(worker))).to.deep.equal({ batchItemFailures: [] });
             expect(await handler(event, lambdaContext(worker))).to.deep.equal({ batchItemFailures: [] });

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import type { WebhookPipeline, WebhookPipelineArgs } from "../../components";
 import { kafkaDeploymentProblems, mskArns, NetworkInterfacesSid } from "../../components/kafka";
-import { bundleOf, loadBundle, missingPackages } from "../../scripts/bundles";
+import { bundleOf, loadBundle, missingPackages, sdkClientsLoadedAtStart } from "../../scripts/bundles";
 import { MockSession, plain, RecordedResource, settled, setupMocks, uploadedCode, valueOf } from "../../scripts/pulumi-mocks";
 import { buildPipelineModel } from "../../model/pipeline";
 import { parseConfig } from "../../model/config";
@@ -197,6 +197,8 @@ describe("Kafka lane: MSK Serverless (mocks)", function () {
             expect(hasKafkajs, `${fn.name}: ${bundle.paths.join(",")}`).to.equal(fn.name === "kl-router-fn");
             expect(bundle.indexJs.includes("KAFKA_LANE_SIGNING"), fn.name).to.equal(false);
             if (fn.name === "kl-router-fn" || fn.name === "kl-stripe-default-worker-fn") expect(loadBundle(bundle), fn.name).to.be.a("function");
+            // S3 is needed only for claim-checked bodies: a Kafka worker's cold start must not load its client.
+            if (fn.name === "kl-stripe-default-worker-fn") expect(sdkClientsLoadedAtStart(bundle), fn.name).to.deep.equal(["@aws-sdk/client-dynamodb"]);
         }
         const router = await bundleOf(g.one("aws:lambda/function:Function", "kl-router-fn"));
         expect(router.indexJs).to.include("boot-mock1234.c2.kafka-serverless.us-east-1.amazonaws.com:9098");

@@ -36,6 +36,22 @@ describe("idempotency completion write through a table outage (Lambda worker's c
 
     it("runs the handler once when the completion write meets a restart of the table's service", async () => {
         const clients = awsClients(emulator.endpoint);
+        // Every attempt the SDK makes, by operation: the deserialize step runs once per attempt, inside the retry loop.
+        const attempts: Record<string, { ok: number; failed: number }> = {};
+        clients.dynamo.middlewareStack.add(
+            (next, context) => async (args) => {
+                const counts = (attempts[context.commandName ?? "?"] ??= { ok: 0, failed: 0 });
+                try {
+                    const out = await next(args);
+                    counts.ok += 1;
+                    return out;
+                } catch (err) {
+                    counts.failed += 1;
+                    throw err;
+                }
+            },
+            { step: "deserialize", name: "countAttempts" },
+        );
         await clients.dynamo.send(
             new CreateTableCommand({ TableName: "idempotency", BillingMode: "PAY_PER_REQUEST", KeySchema: [{ AttributeName: "id", KeyType: "HASH" }], AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }] }),
         );
@@ -61,5 +77,8 @@ describe("idempotency completion write through a table outage (Lambda worker's c
         await sleep(3_500);
         await processMessage(message, { attempt: 2, lambdaContext });
         expect(completions).to.equal(1);
+        // The completion write met the outage and was retried until it went through.
+        expect(attempts.UpdateItemCommand?.failed ?? 0, JSON.stringify(attempts)).to.be.greaterThan(0);
+        expect(attempts.UpdateItemCommand?.ok, JSON.stringify(attempts)).to.equal(1);
     });
 });

@@ -4,6 +4,9 @@
  * target, and the times the CLI accepts.
  */
 import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { repoRoot } from "../../local/stack";
 import { hourPrefixes } from "../../local/ops/replay";
 import { providerOfLane, targetFromOutputs } from "../../local/ops/target";
 import { localClients } from "../../local/resources";
@@ -58,5 +61,14 @@ describe("ops helpers", () => {
         expect(parseTime("-15m", "--from", now)).to.equal(now - 15 * 60_000);
         expect(parseTime("-2h", "--from", now)).to.equal(now - 2 * 3_600_000);
         expect(() => parseTime("yesterday", "--from", now)).to.throw('--from "yesterday" is not a time');
+    });
+    it("GIVEN redrive without a queue to take from, or --catch-all with a provider or lane WHEN run THEN it exits 2 naming the options", () => {
+        const run = (...args: string[]) => spawnSync(process.execPath, [path.join(repoRoot(), "dist", "scripts", "ops.js"), "redrive", ...args], { encoding: "utf8", env: { ...process.env, NODE_NO_WARNINGS: "1" } });
+        const none = run();
+        expect({ status: none.status, said: none.stderr.split("\n")[0] }).to.deep.equal({ status: 2, said: "ops: redrive needs --provider <name> (a provider's lanes) or --catch-all (the router's DLQ)" });
+        for (const extra of [["--provider", "stripe"], ["--lane", "billing"]]) {
+            const both = run("--catch-all", ...extra);
+            expect({ status: both.status, said: both.stderr.split("\n")[0] }, extra.join(" ")).to.deep.equal({ status: 2, said: "ops: redrive --catch-all takes no --provider or --lane (the catch-all queue belongs to no provider)" });
+        }
     });
 });

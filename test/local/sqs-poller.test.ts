@@ -8,7 +8,7 @@ import { randomBytes } from "crypto";
 import { CreateQueueCommand, GetQueueAttributesCommand, Message, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { queueDepth } from "../../local/queues";
 import { localClients } from "../../local/resources";
-import { startPoller } from "../../local/sqs-poller";
+import { receiveBatch, startPoller } from "../../local/sqs-poller";
 import { services } from "../support/services";
 
 async function queueWithDlq(maxReceiveCount: number) {
@@ -154,5 +154,22 @@ describe("local SQS poller", function () {
         await poller.stop();
         expect(sizes.length, `batches ${sizes.join(",")}`).to.be.at.least(3);
         expect(sizes.every((n) => n < sent)).to.equal(true);
+    });
+    it("GIVEN a receive that fails after the batch has messages WHEN a batch is gathered THEN the messages already received are handed over, not left hidden", async () => {
+        const { sqs, queueUrl } = await queueWithDlq(5);
+        await sendBodies(sqs, queueUrl, Array.from({ length: 15 }, (_, i) => `p${i}`));
+        // The emulator is real; the second ReceiveMessage is made to fail as a connection reset would.
+        let receives = 0;
+        sqs.middlewareStack.add(
+            (next, context) => async (args) => {
+                if (context.commandName === "ReceiveMessageCommand" && ++receives === 2) throw Object.assign(new Error("socket hang up"), { name: "ECONNRESET" });
+                return next(args);
+            },
+            { step: "initialize", name: "failSecondReceive" },
+        );
+        const batch = await receiveBatch(sqs, queueUrl, 50, 1, 2_000);
+        expect(batch.map((m) => m.Body).length).to.equal(10);
+        // The other 5 were never received, so they are still there for the next batch.
+        expect((await receiveBatch(sqs, queueUrl, 50, 0, 0)).map((m) => m.Body).sort()).to.have.length(5);
     });
 });
