@@ -31,7 +31,7 @@ export const CostAssumptions = {
         ours: { memoryMb: 512, arch: "arm64" as const, batch: RouterDefaults.batchSize },
         seed: { memoryMb: 128, arch: "x86_64" as const, batch: 10 },
     },
-    /** Ingress function (handshake providers only, ours): duration per request, ms, at 256 MB arm64. */
+    /** Ingress function (providers behind it, ours): duration per request, ms, at 256 MB arm64. */
     ingressFunctionMs: 20,
     ingressFunctionMemoryMb: 256,
     /** The event source reads up to 10 messages per ReceiveMessage and deletes up to 10 per DeleteMessageBatch. */
@@ -84,7 +84,7 @@ export function modelCost(router: Pick<RouterEfficiencyDetails, "medians" | "wor
     const lines: CostLine[] = [
         { item: "API Gateway (seed: REST API, ours: HTTP API)", seed: costOf(Prices.apiGatewayRest, n), ours: costOf(Prices.apiGatewayHttp, n), basis: "one request per webhook (2 KB < 512 KB metering)" },
         {
-            item: "Ingress function (handshake providers only)",
+            item: "Ingress function (providers behind it: handshake, signed URL)",
             seed: 0,
             ours: costOf(Prices.lambdaRequests, n * ingressShare) + costOf(Prices.lambdaGbSecondArm, (n * ingressShare * a.ingressFunctionMs * a.ingressFunctionMemoryMb) / 1024 / 1000),
             basis: `modelled: ${round(ingressShare * 100, 1)}% of the traffic (Slack) x (1 request + ${a.ingressFunctionMs} ms at ${a.ingressFunctionMemoryMb} MB arm64)`,

@@ -47,7 +47,7 @@ export function toMermaid(model: PipelineModel, title = "webhook pipeline"): str
         const id = mermaidId(p.name);
         lines.push(`    p_${id}(["${mermaidText(`${p.name} (${p.plugin})`)}"])`);
         if (p.ingress === "function") {
-            lines.push(`    p_${id} -->|"${p.path}"| api`, `    api --> ingress_${id}["ingress fn ${mermaidText(p.name)}<br/>handshake"]`, `    ingress_${id} --> catchall`);
+            lines.push(`    p_${id} -->|"${p.path}"| api`, `    api --> ingress_${id}["ingress fn ${mermaidText(p.name)}"]`, `    ingress_${id} --> catchall`);
         } else lines.push(`    p_${id} -->|"${p.path}"| api`);
     }
     lines.push("    api -->|direct SQS integration| catchall", `    catchall -.->|after ${model.router.maxReceiveCount} attempts| catchall_dlq`, "    catchall --> router", "    router -->|archive, quarantine| archive");
@@ -153,7 +153,7 @@ export function toSvg(model: PipelineModel, title = "webhook pipeline"): string 
 
     const providerLines = (p: ProviderModel) => {
         const drops = patternsTo(p, LaneName.Drop);
-        return [p.name, `${p.plugin}${p.ingress === "function" ? " · handshake" : ""}`, ...(drops.length ? [`drop: ${drops.join(", ")}`] : [])];
+        return [p.name, `${p.plugin}${p.ingress === "function" ? " · ingress fn" : ""}`, ...(drops.length ? [`drop: ${drops.join(", ")}`] : [])];
     };
     const routeText = (lane: LaneModel) => routeLabel(model.providers.find((p) => p.name === lane.provider)!, lane.id);
     const queueLines = (lane: LaneModel) => [laneLabel(lane), `routes: ${routeText(lane)}`];

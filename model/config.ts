@@ -6,6 +6,7 @@
  * message listing all of them. Unknown keys are errors.
  */
 import { z } from "zod";
+import { getPlugin } from "../providers";
 import { HmacSchemeOptions, PluginName } from "../providers/types";
 import { LaneName, Limits, ProviderDefaults, RouterDefaults } from "./constants";
 
@@ -72,6 +73,12 @@ const providerSchema = z
         routes: z.record(z.string().min(1, "pattern must not be empty"), z.string({ invalid_type_error: "must be a lane name" })).optional(),
         /** Named lanes other than `default`, each overriding the provider's settings. */
         lanes: z.record(z.string(), z.object(laneSettings).strict()).optional(),
+        /**
+         * `direct`: API Gateway sends to the catch-all queue itself; `function`: a small ingress function
+         * does (exact bytes for any body, the full URL with its query string, handshakes).
+         * @default `function` for plugins with a handshake (Slack) or that sign the URL (Twilio), else `direct`
+         */
+        ingress: z.enum(["direct", "function"], { errorMap: () => ({ message: 'must be "direct" or "function"' }) }).optional(),
         signature: signatureSchema.optional(),
         eventIdPath: dotPath.optional(),
         eventTypePath: dotPath.optional(),
@@ -226,6 +233,9 @@ function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): s
     config.providers.forEach((p, i) => {
         const at = `providers[${i}]`;
         const first = seen.get(p.name);
+        if (p.ingress === "direct" && p.plugin !== PluginName.Hmac && getPlugin(p.plugin).handshake) {
+            problems.push(`${at}.ingress: plugin ${p.plugin} answers a handshake, which only the ingress function can do (remove ingress or set it to function)`);
+        }
         if (p.name === "ingress") problems.push(`${at}.name: "ingress" is reserved (claims/ingress/ holds the ingress functions' claim checks; pick another name)`);
         if (first !== undefined) problems.push(`${at}.name: "${p.name}" is already used by providers[${first}] (names must be unique; they are the URL path)`);
         else seen.set(p.name, i);

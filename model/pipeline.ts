@@ -58,7 +58,8 @@ export interface ProviderModel {
     readonly signsTimestamp: boolean;
     /**
      * `direct`: API Gateway sends to the catch-all queue itself (no code on the hot path).
-     * `function`: a small ingress function answers the provider's handshake and enqueues the rest.
+     * `function`: a small ingress function answers the provider's handshake, keeps the
+     * URL's query string (schemes that sign the URL) and any body's exact bytes, and enqueues.
      */
     readonly ingress: "direct" | "function";
     readonly toleranceSeconds: number;
@@ -170,7 +171,7 @@ function providerModel(p: ProviderConfig, lanes: readonly LaneModel[]): Provider
         headers: plugin.headers,
         signsUrl: plugin.signsUrl,
         signsTimestamp: plugin.signsTimestamp,
-        ingress: plugin.handshake ? "function" : "direct",
+        ingress: p.ingress ?? (plugin.handshake || plugin.signsUrl ? "function" : "direct"),
         toleranceSeconds: p.toleranceSeconds ?? ProviderDefaults.toleranceSeconds,
         secretCount: secrets.length,
         routes,

@@ -118,6 +118,18 @@ describe("config validation", () => {
         expect(buildPipelineModel(parseConfig({ providers, kafka: { topicPrefix: "webhooks-prod" } }), "webhooks").lanes[0].topic).to.equal("webhooks-prod.a.default");
     });
 
+    it("puts providers that need the full request behind the ingress function, and refuses direct for a handshake", () => {
+        const ingressOf = (providers: unknown[]) => Object.fromEntries(buildPipelineModel(parseConfig({ providers })).providers.map((p) => [p.name, p.ingress]));
+        // Twilio signs the URL with its query string, which the direct integration cannot pass on; Slack answers a handshake.
+        expect(ingressOf([{ name: "t", plugin: "twilio" }, { name: "s", plugin: "slack" }, { name: "g", plugin: "github" }])).to.deep.equal({ t: "function", s: "function", g: "direct" });
+        // Your choice wins where it can work: exact bytes for a sender of non-UTF-8 bodies, or a Twilio URL without a query string.
+        expect(ingressOf([{ name: "g", plugin: "github", ingress: "function" }, { name: "t", plugin: "twilio", ingress: "direct" }])).to.deep.equal({ g: "function", t: "direct" });
+        expect(problemsOf({ providers: [{ name: "s", plugin: "slack", ingress: "direct" }] })).to.deep.equal([
+            "providers[0].ingress: plugin slack answers a handshake, which only the ingress function can do (remove ingress or set it to function)",
+        ]);
+        expect(problemsOf({ providers: [{ name: "g", plugin: "github", ingress: "lambda" }] })).to.deep.equal(['providers[0].ingress: must be "direct" or "function"']);
+    });
+
     it("refuses a FIFO batch above 10 and an unknown handler", () => {
         const problems = problemsOf({ providers: [{ name: "a", plugin: "github", ordering: true, batchSize: 50, handler: "nope" }] }, ["log"]);
         expect(problems).to.have.members(["providers[0].batchSize: must be at most 10 on an ordered (FIFO) lane, got 50", 'providers[0].handler: "nope" is not a module in handlers/app (known: log)']);
