@@ -107,7 +107,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         const router = this.createRouter(name, model, catchAll, lanes, secrets, bucket, kafkaLanes, kafka);
         const api = this.createApi(name, model, catchAll, secrets, bucket);
         this.createAlarms(name, model, catchAll, lanes, router, result.config.alarmTopicArn, kafkaLanes);
-        this.createDashboard(name, model, catchAll, lanes);
+        this.createDashboard(name, catchAll, lanes, kafkaLanes);
 
         this.url = api.url;
         this.webhookUrls = api.url.apply((base) => Object.fromEntries(model.providers.map((p) => [p.name, `${base}${p.path}`])));
@@ -484,50 +484,32 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         for (const l of kafkaLanes) errorAlarm(childName(name, l.lane.id), l.worker);
     }
 
-    private createDashboard(name: string, model: PipelineModel, catchAll: QueuePair, lanes: readonly LaneResources[]) {
-        void model;
+    /** One row per queue: the catch-all, then each SQS lane (queue and worker), then each Kafka lane's worker. */
+    private createDashboard(name: string, catchAll: QueuePair, lanes: readonly LaneResources[], kafkaLanes: readonly KafkaLaneResources[]) {
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const body = pulumi
-            .all([region, catchAll.queue.name, catchAll.dlq.name, pulumi.all(lanes.map((l) => pulumi.all([l.queue.name, l.dlq.name, l.worker.fn.name])))])
-            .apply(([r, q, dlq, laneNames]) => {
-                const queueWidget = (title: string, queue: string, deadLetters: string, y: number) => ({
-                    type: "metric",
-                    x: 0,
-                    y,
-                    width: 12,
-                    height: 6,
-                    properties: {
-                        title,
-                        region: r,
-                        stat: "Maximum",
-                        metrics: [
-                            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue],
-                            ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queue, { yAxis: "right" }],
-                            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", deadLetters, { label: "DLQ" }],
-                        ],
-                    },
-                });
+            .all([region, catchAll.queue.name, catchAll.dlq.name, pulumi.all(lanes.map((l) => pulumi.all([l.queue.name, l.dlq.name, l.worker.fn.name]))), pulumi.all(kafkaLanes.map((l) => l.worker.fn.name))])
+            .apply(([r, q, dlq, laneNames, kafkaWorkers]) => {
+                const widget = (title: string, x: number, y: number, stat: string, metrics: unknown[][]) => ({ type: "metric", x, y, width: 12, height: 6, properties: { title, region: r, stat, metrics } });
+                const queueWidget = (title: string, queue: string, deadLetters: string, y: number) =>
+                    widget(title, 0, y, "Maximum", [
+                        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue],
+                        ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queue, { yAxis: "right" }],
+                        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", deadLetters, { label: "DLQ" }],
+                    ]);
+                const workerWidget = (title: string, fn: string, y: number) =>
+                    widget(title, 12, y, "Sum", [
+                        ["AWS/Lambda", "Invocations", "FunctionName", fn],
+                        ["AWS/Lambda", "Errors", "FunctionName", fn],
+                        ["AWS/Lambda", "ConcurrentExecutions", "FunctionName", fn, { stat: "Maximum", yAxis: "right" }],
+                    ]);
                 const widgets = [queueWidget("catch-all", q, dlq, 0)];
                 laneNames.forEach(([queue, deadLetters, fn], i) => {
                     widgets.push(queueWidget(lanes[i].lane.id, queue, deadLetters, 6 * (i + 1)));
-                    widgets.push({
-                        type: "metric",
-                        x: 12,
-                        y: 6 * (i + 1),
-                        width: 12,
-                        height: 6,
-                        properties: {
-                            title: `${lanes[i].lane.id} worker`,
-                            region: r,
-                            stat: "Sum",
-                            metrics: [
-                                ["AWS/Lambda", "Invocations", "FunctionName", fn],
-                                ["AWS/Lambda", "Errors", "FunctionName", fn],
-                                ["AWS/Lambda", "ConcurrentExecutions", "FunctionName", fn, { stat: "Maximum", yAxis: "right" }],
-                            ],
-                        },
-                    } as unknown as ReturnType<typeof queueWidget>);
+                    widgets.push(workerWidget(`${lanes[i].lane.id} worker`, fn, 6 * (i + 1)));
                 });
+                // Kafka lanes have no queue to chart: their worker, beside an empty left column.
+                kafkaWorkers.forEach((fn, i) => widgets.push(workerWidget(`${kafkaLanes[i].lane.id} worker (Kafka, topic ${kafkaLanes[i].lane.topic})`, fn, 6 * (laneNames.length + 1 + i))));
                 return JSON.stringify({ widgets });
             });
         new aws.cloudwatch.Dashboard(childName(name, "dashboard"), { dashboardName: fitName(`${name}-${pulumi.getStack()}`, 255), dashboardBody: body }, { parent: this });

@@ -206,6 +206,14 @@ describe("Kafka lane: MSK Serverless (mocks)", function () {
         console.log(`      [kafka] router zip with kafkajs: ${(router.zipBytes / 1024).toFixed(0)} KiB`);
     });
 
+    it("THEN the dashboard charts the Kafka lane's worker beside the SQS lanes", () => {
+        const body = JSON.parse(plain<string>(g.one("aws:cloudwatch/dashboard:Dashboard", "kl-dashboard").inputs.dashboardBody)) as { widgets: { properties: { title: string; metrics: unknown[][] } }[] };
+        const titles = body.widgets.map((w) => w.properties.title);
+        expect(titles).to.include.members(["catch-all", "github-default", "stripe-billing", "stripe-default worker (Kafka, topic kl.stripe.default)"]);
+        const kafkaWorker = body.widgets.find((w) => w.properties.title.startsWith("stripe-default worker"))!;
+        expect(JSON.stringify(kafkaWorker.properties.metrics)).to.match(/"Errors","FunctionName","kl-stripe-default-worker-fn/);
+    });
+
     it("THEN the pipeline outputs name the lane's topic and the bootstrap brokers", async () => {
         expect(await valueOf(g.pipeline.kafkaTopics)).to.deep.equal({ "stripe-default": "kl.stripe.default" });
         expect(await valueOf(g.pipeline.kafkaBootstrapBrokers!)).to.equal("boot-mock1234.c2.kafka-serverless.us-east-1.amazonaws.com:9098");
