@@ -283,26 +283,20 @@ function peakGoals(prefix: string, limit: number, peak: number): Goal[] {
     return [goal(`${prefix}_concurrency_peak`, "<=", limit, peak), goal(`${prefix}_concurrency_peak`, ">=", limit, peak)];
 }
 
-function variantRows(label: string, limit: number, holdMs: number, s: ReturnType<typeof summarize>, sequential: boolean, headline: boolean): TableRow[] {
-    const rows: TableRow[] = [
+function variantRows(label: string, limit: number, holdMs: number, s: ReturnType<typeof summarize>, headline: boolean): TableRow[] {
+    const indent = headline ? "  " : "    ";
+    const b = s.breakdown;
+    return [
         {
             metric: `${headline ? "" : "  "}${label}: peak handler calls at once (limit ${limit})`,
             ours: String(s.peak),
             goal: `= ${limit}`,
             ...(headline ? { met: s.peak === limit } : {}),
         },
-        { metric: `${headline ? "  " : "    "}throughput, share of ${limit} / ${holdMs} ms`, ours: `${pct(s.share)} (${round(s.eventsPerSecond, 1)} events/s of ${(limit * 1000) / holdMs})` },
+        { metric: `${indent}throughput, share of ${limit} / ${holdMs} ms`, ours: `${pct(s.share)} (${round(s.eventsPerSecond, 1)} events/s of ${(limit * 1000) / holdMs})` },
+        { metric: `${indent}slot time per event (hold ${holdMs} ms)`, ours: `${round(s.slotMsPerEvent, 1)} ms: hold ${pct(b.hold)}, DynamoDB ${pct(b.dynamo)}, ${b.sqs > 0 ? `SQS ${pct(b.sqs)}, ` : ""}timer ${pct(b.timerLateness)}, other ${pct(b.other)}` },
+        { metric: `${indent}per-event overhead (hold 0)`, ours: `${round(s.overheadMsPerEvent, 1)} ms per slot: DynamoDB ${round(s.noHold.dynamoMsPerEvent, 1)} ms${s.noHold.sqsMsPerEvent > 0 ? `, SQS ${round(s.noHold.sqsMsPerEvent, 1)} ms` : ""}; CPU ${round(s.noHold.cpuMsPerEvent, 1)} ms` },
     ];
-    if (sequential) {
-        const b = s.breakdown;
-        rows.push(
-            { metric: `${headline ? "  " : "    "}slot time per event (hold ${holdMs} ms)`, ours: `${round(s.slotMsPerEvent, 1)} ms: hold ${pct(b.hold)}, DynamoDB ${pct(b.dynamo)}, ${b.sqs > 0 ? `SQS ${pct(b.sqs)}, ` : ""}timer ${pct(b.timerLateness)}, other ${pct(b.other)}` },
-            { metric: `${headline ? "  " : "    "}per-event overhead (hold 0)`, ours: `${round(s.overheadMsPerEvent, 1)} ms per slot: DynamoDB ${round(s.noHold.dynamoMsPerEvent, 1)} ms${s.noHold.sqsMsPerEvent > 0 ? `, SQS ${round(s.noHold.sqsMsPerEvent, 1)} ms` : ""}; CPU ${round(s.noHold.cpuMsPerEvent, 1)} ms` },
-        );
-    } else {
-        rows.push({ metric: `${headline ? "  " : "    "}mean handler calls in flight`, ours: String(round(s.meanInFlight, 1)) });
-    }
-    return rows;
 }
 
 export const sqsConcurrency: Benchmark = {
@@ -331,9 +325,9 @@ export const sqsConcurrency: Benchmark = {
             sqs_dynamodb_ms_per_call: round(r.dynamoMsPerCall, 1),
         };
         const rows: TableRow[] = [
-            ...variantRows(`Default lane (batch ${ProviderDefaults.batchSize})`, size.limit, size.holdMs, r, true, true),
+            ...variantRows(`Default lane (batch ${ProviderDefaults.batchSize})`, size.limit, size.holdMs, r, true),
             { metric: `  the same, hold ${LongHoldMs / 1000} s: peak (records of a batch run one at a time, so the limit holds however long a call takes)`, ours: String(longHold.peak) },
-            ...variantRows("batchSize 1", size.limit, size.holdMs, b1, true, false),
+            ...variantRows("batchSize 1", size.limit, size.holdMs, b1, false),
         ];
         return {
             figures,
@@ -372,7 +366,7 @@ export const kafkaConcurrency: Benchmark = {
                 kafka_dynamodb_ms_per_call: round(s.dynamoMsPerCall, 1),
             };
             const rows: TableRow[] = [
-                ...variantRows(`Kafka lane, ${size.limit} partitions`, size.limit, size.holdMs, s, true, true),
+                ...variantRows(`Kafka lane, ${size.limit} partitions`, size.limit, size.holdMs, s, true),
                 { metric: "  consumer's own peak in flight (cross-check)", ours: String(Math.max(...v.held.map((r) => r.consumerPeak ?? 0))) },
                 { metric: "  partition balance (mean / fullest partition)", ours: pct(skew) },
             ];

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { LaneKind } from "../model/pipeline";
 import type { LocalQueue, LocalQueuePair } from "./resources";
+import { processAlive } from "../scripts/services/cache";
 import { localDir } from "./stack";
 
 export const LocalStateVersion = 1;
@@ -65,15 +66,6 @@ export function removeLocalState(pid = process.pid, env: NodeJS.ProcessEnv = pro
     }
 }
 
-function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (err) {
-        return (err as NodeJS.ErrnoException).code === "EPERM";
-    }
-}
-
 export class LocalNotRunningError extends Error {
     public readonly name = "LocalNotRunningError";
 }
@@ -88,6 +80,6 @@ export function readLocalState(env: NodeJS.ProcessEnv = process.env): LocalState
         throw new LocalNotRunningError(`the local pipeline is not running (no ${file}): start it with \`npm start\`, or pass --aws --outputs <file> to work on a deployed stack`);
     }
     if (state.v !== LocalStateVersion) throw new LocalNotRunningError(`${file} is from another version of the local pipeline: restart \`npm start\``);
-    if (!alive(state.pid)) throw new LocalNotRunningError(`the local pipeline that wrote ${file} (pid ${state.pid}) is gone: start it again with \`npm start\``);
+    if (!processAlive(state.pid)) throw new LocalNotRunningError(`the local pipeline that wrote ${file} (pid ${state.pid}) is gone: start it again with \`npm start\``);
     return state;
 }

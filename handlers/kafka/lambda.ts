@@ -13,14 +13,12 @@
  * on-failure destination (`<topic>.dlq`). Records that succeeded before the
  * failure may be delivered again; idempotency absorbs them.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context, MSKEvent, MSKRecord, SelfManagedKafkaEvent } from "aws-lambda";
 import type { WorkerRuntimeConfig } from "../../model/runtime-config";
 import type { WebhookHandler } from "../app/types";
-import { awsClients } from "../shared/clients";
 import { HandlerLogger, silentLogger } from "../shared/logger";
-import { lambdaLaneProcessor, Outcome } from "../worker/worker";
+import { lambdaWorker } from "../worker/lambda-worker";
+import type { Outcome } from "../worker/worker";
 import type { LaneProcess } from "./consumer";
 
 export type KafkaEvent = MSKEvent | SelfManagedKafkaEvent;
@@ -84,19 +82,12 @@ export async function processKafkaEvent(
 
 /** The worker's callbackFactory body: clients and the processor are created once per container. */
 export function makeKafkaWorkerHandler(getConfig: () => WorkerRuntimeConfig, handler: WebhookHandler) {
-    const config = getConfig();
-    const clients = awsClients();
-    const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? `webhook-worker-${config.lane}` });
-    const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "WebhookPipeline", serviceName: "worker" });
-    metrics.setDefaultDimensions({ lane: config.lane, provider: config.provider });
-    const process_ = lambdaLaneProcessor(config, handler, clients, logger);
+    const worker = lambdaWorker(getConfig, handler);
+    const { logger, process: process_ } = worker;
     return async (event: KafkaEvent, context: Context): Promise<KafkaBatchResponse> => {
         logger.addContext(context);
         const { response, counts } = await processKafkaEvent(event, process_, { lambdaContext: context, logger });
-        metrics.addMetric("Processed", "Count", counts.processed);
-        metrics.addMetric("Duplicates", "Count", counts.duplicate);
-        metrics.addMetric("HandlerFailures", "Count", counts.failed);
-        metrics.publishStoredMetrics();
+        worker.publish(counts);
         return response;
     };
 }

@@ -6,7 +6,7 @@
  * batch item failure, the Kafka runner retries and then dead-letters.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
-import { AwsClients, s3Package } from "../shared/clients";
+import { s3Package } from "../shared/clients";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
@@ -90,21 +90,4 @@ export function createLaneProcessor(deps: LaneProcessorDeps): (text: string, opt
         if (outcome === "duplicate") logger.info("duplicate webhook skipped", { provider: message.provider, eventId: message.eventId, lane: message.lane });
         return outcome;
     };
-}
-
-/**
- * The lane processor as the Lambda workers (SQS and Kafka lanes) build it
- * from their AWS clients: S3 is read only for claim-checked bodies, so a
- * getter keeps @aws-sdk/client-s3 unloaded until one arrives.
- */
-export function lambdaLaneProcessor(config: WorkerRuntimeConfig, handler: WebhookHandler, clients: AwsClients, logger: HandlerLogger): ReturnType<typeof createLaneProcessor> {
-    return createLaneProcessor({
-        config,
-        handler,
-        get s3() {
-            return clients.s3;
-        },
-        dynamo: clients.dynamo,
-        logger,
-    });
 }

@@ -33,7 +33,8 @@ export function progress(message: string): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function processAlive(pid: number): boolean {
+/** True while a process with this id exists (EPERM: it exists, owned by someone else). */
+export function processAlive(pid: number): boolean {
     try {
         process.kill(pid, 0);
         return true;

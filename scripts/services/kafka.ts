@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from "crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
-import { cacheDir, progress, withLock } from "./cache";
+import { cacheDir, processAlive, progress, withLock } from "./cache";
 import { freePort } from "./free-port";
 import { runCommand, spawnService, waitUntilReady } from "./process";
 
@@ -117,15 +117,6 @@ function clusterId(): string {
     }
 }
 
-function pidAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (err) {
-        return (err as NodeJS.ErrnoException).code === "EPERM";
-    }
-}
-
 /** Remove run directories left behind by processes that died without cleaning up. */
 function sweepRuns(runs: string): void {
     let entries: string[] = [];
@@ -137,7 +128,7 @@ function sweepRuns(runs: string): void {
     for (const entry of entries) {
         try {
             const owner = Number(readFileSync(join(runs, entry, "owner.pid"), "utf8"));
-            if (Number.isInteger(owner) && owner > 0 && !pidAlive(owner)) rmSync(join(runs, entry), { recursive: true, force: true });
+            if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) rmSync(join(runs, entry), { recursive: true, force: true });
         } catch {
             // no owner file yet (being created) or already gone
         }

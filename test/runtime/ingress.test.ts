@@ -148,3 +148,42 @@ describe("runtime: the ingress function for Slack (moto)", function () {
         });
     });
 });
+
+describe("runtime: the ingress function for Twilio, which signs the URL with its query string (moto)", function () {
+    this.timeout(60_000);
+    const twilio = getPlugin("twilio");
+
+    it("GIVEN a request whose URL has a query string WHEN it goes through the ingress function THEN the router verifies it against the full URL; one signed without the query is quarantined", async () => {
+        // Prepare: Twilio goes behind the ingress function by default (the direct integration drops the query string).
+        const rt = await createRuntime({ providers: [{ name: "twilio", plugin: "twilio" }] }, { suite: "ingt" });
+        const model = rt.provider("twilio");
+        expect(model.ingress).to.equal("function");
+        const ingress = createIngress({
+            sqs: rt.clients.sqs,
+            s3: rt.clients.s3,
+            secrets: cachedSecretReader(rt.clients.secrets),
+            config: { provider: rt.resources.router.providers.twilio, headers: model.headers, signsUrl: model.signsUrl, catchAllQueueUrl: rt.resources.catchAll.queue.url, bucket: rt.resources.bucket },
+        });
+        const request = (signedUrl: string, body: Buffer): HttpRequestEvent => ({
+            headers: { "content-type": "application/x-www-form-urlencoded", ...Object.fromEntries(Object.entries(twilio.sign(body, rt.secrets.twilio[0], Date.now(), signedUrl)).map(([k, v]) => [k.toLowerCase(), v])) },
+            body: body.toString("utf8"),
+            isBase64Encoded: false,
+            rawPath: "/webhooks/twilio",
+            rawQueryString: "tenant=acme&env=prod",
+            requestContext: { requestId: `api-${randomUUID()}`, timeEpoch: Date.now(), domainName: "hooks.example.com", http: { sourceIp: "198.51.100.9" } },
+        });
+        const good = request("https://hooks.example.com/webhooks/twilio?tenant=acme&env=prod", twilio.sample(Date.now()));
+        const withoutQuery = request("https://hooks.example.com/webhooks/twilio", twilio.sample(Date.now() + 1));
+
+        // Act
+        for (const r of [good, withoutQuery]) expect((await ingress(r)).statusCode).to.equal(200);
+        const route = createRouter({ config: rt.resources.router, sqs: rt.clients.sqs, s3: rt.clients.s3, secrets: cachedSecretReader(rt.clients.secrets) });
+        const routed = await route(inboundRecords(await take(rt.clients.sqs, rt.resources.catchAll.queue.url)));
+
+        // Assess
+        expect(routed.failures).to.deep.equal([]);
+        expect(routed.report).to.deep.include({ received: 2, accepted: 1, routed: { "twilio-default": 1 }, quarantined: { twilio: { "bad-signature": 1 } } });
+        const quarantined = await readArchive(rt.clients.s3, rt.resources.bucket, "quarantine/");
+        expect(quarantined.map((l) => l.requestId)).to.deep.equal([withoutQuery.requestContext.requestId]);
+    });
+});
