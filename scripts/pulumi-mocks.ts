@@ -97,7 +97,7 @@ export interface MockSession {
     byType(type: string): RecordedResource[];
 }
 
-export async function setupMocks(options: { stack?: string; config?: Record<string, string>; secretKeys?: string[]; provision?: Provisioner } = {}): Promise<MockSession> {
+export async function setupMocks(options: { stack?: string; project?: string; config?: Record<string, string>; secretKeys?: string[]; provision?: Provisioner } = {}): Promise<MockSession> {
     const resources: RecordedResource[] = [];
     if (options.config) pulumi.runtime.setAllConfig(options.config, options.secretKeys);
     await pulumi.runtime.setMocks(
@@ -114,7 +114,7 @@ export async function setupMocks(options: { stack?: string; config?: Record<stri
                 return callResult(args.token);
             },
         },
-        "webhook-pipeline",
+        options.project ?? "webhook-pipeline",
         options.stack ?? "test",
         true,
     );
