@@ -9,8 +9,8 @@ import { ArchivePrefix } from "../model/constants";
 import { apiGatewayMessageAttributes } from "../model/envelope";
 import type { PipelineModel, ProviderModel } from "../model/pipeline";
 import { createCallback, CreatedFunction } from "./functions";
-import { Actions, allow, assumeRolePolicy, objectArns } from "./iam";
-import { childName } from "./naming";
+import { Actions, allow, assumeRolePolicy, objectArns, sourceConditions } from "./iam";
+import { autoName, childName, NameLimits } from "./naming";
 import { FunctionPackages } from "./packages";
 import type { QueuePair } from "./queues";
 import { ingressFactory, providerRuntime } from "./runtime";
@@ -34,8 +34,8 @@ export interface ApiResources {
 export function createApi(name: string, model: PipelineModel, deps: ApiDependencies, parent: pulumi.Resource): ApiResources {
     const { catchAll, secrets, bucket } = deps;
     const opts = { parent };
-    const api = new aws.apigatewayv2.Api(childName(name, "api"), { protocolType: "HTTP", description: "Webhook ingestion: POST /webhooks/{provider}" }, opts);
-    const accessLogs = new aws.cloudwatch.LogGroup(childName(name, "api-access-logs"), { retentionInDays: 30 }, opts);
+    const api = new aws.apigatewayv2.Api(autoName(childName(name, "api"), NameLimits.httpApi), { protocolType: "HTTP", description: "Webhook ingestion: POST /webhooks/{provider}" }, opts);
+    const accessLogs = new aws.cloudwatch.LogGroup(autoName(childName(name, "api-access-logs"), NameLimits.logGroup), { retentionInDays: 30 }, opts);
     const stage = new aws.apigatewayv2.Stage(childName(name, "api-stage"), {
         apiId: api.id,
         name: "$default",
@@ -54,8 +54,15 @@ export function createApi(name: string, model: PipelineModel, deps: ApiDependenc
             }),
         },
     }, opts);
-    const sendRole = new aws.iam.Role(childName(name, "api-role"), { assumeRolePolicy: JSON.stringify(assumeRolePolicy("apigateway.amazonaws.com")), description: "API Gateway: send to the catch-all queue only" }, opts);
-    new aws.iam.RolePolicy(childName(name, "api-policy"), {
+    // Only this account's API may assume the role: its execution ARN (the API does not depend on the role; the integrations do).
+    const accountId = aws.getCallerIdentityOutput({}, { parent }).accountId;
+    const sendRole = new aws.iam.Role(autoName(childName(name, "api-role"), NameLimits.iamRole), {
+        assumeRolePolicy: pulumi
+            .all([accountId, api.executionArn])
+            .apply(([account, executionArn]) => JSON.stringify(assumeRolePolicy("apigateway.amazonaws.com", sourceConditions(account, `${executionArn}/*`)))),
+        description: "API Gateway: send to the catch-all queue only",
+    }, opts);
+    new aws.iam.RolePolicy(autoName(childName(name, "api-policy"), NameLimits.iamRolePolicy), {
         role: sendRole.id,
         policy: catchAll.queue.arn.apply((arn) => JSON.stringify({ Version: "2012-10-17", Statement: [allow(Actions.sendQueue, arn, "SendToCatchAll")] })),
     }, opts);
@@ -80,7 +87,7 @@ export function createApi(name: string, model: PipelineModel, deps: ApiDependenc
         } else {
             const fn = createIngressFunction(base, provider, catchAll, secrets.get(provider.name)!, bucket, parent);
             ingress.push([provider.name, fn]);
-            new aws.lambda.Permission(childName(base, "ingress-invoke"), {
+            new aws.lambda.Permission(autoName(childName(base, "ingress-invoke"), NameLimits.lambdaStatementId), {
                 action: "lambda:InvokeFunction",
                 function: fn.fn.name,
                 principal: "apigateway.amazonaws.com",

@@ -1,15 +1,15 @@
 /** The archive bucket: every request as received (raw), quarantined requests, and claim-check bodies. */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArchivePrefix } from "../model/constants";
+import { ArchivePrefix, claimsExpirationDays } from "../model/constants";
 import type { PipelineModel } from "../model/pipeline";
 import { tlsOnlyBucketPolicy } from "./iam";
-import { childName } from "./naming";
+import { autoName, childName, NameLimits } from "./naming";
 
 /** Encrypted, private, TLS-only; old requests move to a cheaper class. */
 export function createArchiveBucket(name: string, model: PipelineModel, parent: pulumi.Resource): aws.s3.Bucket {
     const opts = { parent };
-    const bucket = new aws.s3.Bucket(childName(name, "archive"), { forceDestroy: false }, opts);
+    const bucket = new aws.s3.Bucket(autoName(childName(name, "archive"), NameLimits.s3Bucket), { forceDestroy: false }, opts);
     new aws.s3.BucketServerSideEncryptionConfiguration(childName(name, "archive-sse"), {
         bucket: bucket.id,
         rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
@@ -34,8 +34,8 @@ export function createArchiveBucket(name: string, model: PipelineModel, parent: 
                 transitions: [{ days: model.archive.transitionDays, storageClass: "STANDARD_IA" }],
                 expiration,
             },
-            // Claim-check bodies are only needed while the lane message lives (14 days at most).
-            { id: "claims-expire", status: "Enabled", filter: { prefix: `${ArchivePrefix.Claims}/` }, expiration: { days: 15 } },
+            // Claim-check bodies are only needed while a message that points at one lives: its queue, then its DLQ (model/constants.ts).
+            { id: "claims-expire", status: "Enabled", filter: { prefix: `${ArchivePrefix.Claims}/` }, expiration: { days: claimsExpirationDays } },
         ],
     }, opts);
     return bucket;

@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { Actions, allow, assumeRolePolicy, PolicyDocument, Statement } from "./iam";
+import { autoName, NameLimits } from "./naming";
 
 /** The newest Node.js runtime @pulumi/aws offers (Node.js 20 is end of life). */
 export const LambdaRuntime = aws.lambda.Runtime.NodeJS24dX;
@@ -71,15 +72,15 @@ function isKafkaTrigger(trigger: QueueTrigger | KafkaTrigger | undefined): trigg
 
 export function createCallback<E, R>(name: string, args: CallbackArgs<E, R>, parent: pulumi.Resource, trigger?: QueueTrigger | KafkaTrigger): CreatedFunction {
     const opts = { parent };
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: args.logRetentionDays ?? 30 }, opts);
-    const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("lambda.amazonaws.com")), description: `${args.description} (least privilege)` }, opts);
+    const logGroup = new aws.cloudwatch.LogGroup(autoName(`${name}-logs`, NameLimits.logGroup), { retentionInDays: args.logRetentionDays ?? 30 }, opts);
+    const role = new aws.iam.Role(autoName(`${name}-role`, NameLimits.iamRole), { assumeRolePolicy: JSON.stringify(assumeRolePolicy("lambda.amazonaws.com")), description: `${args.description} (least privilege)` }, opts);
     const document: pulumi.Output<PolicyDocument> = pulumi
         .all([args.statements, logGroup.arn])
         .apply(([statements, logArn]) => ({ Version: "2012-10-17" as const, Statement: [allow(Actions.writeLogs, `${logArn}:*`, "OwnLogs"), ...statements] }));
-    const rolePolicy = new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: document.apply((d) => JSON.stringify(d)) }, opts);
+    const rolePolicy = new aws.iam.RolePolicy(autoName(`${name}-policy`, NameLimits.iamRolePolicy), { role: role.id, policy: document.apply((d) => JSON.stringify(d)) }, opts);
 
     const fn = new aws.lambda.CallbackFunction<E, R>(
-        `${name}-fn`,
+        autoName(`${name}-fn`, NameLimits.lambda),
         {
             description: args.description,
             callbackFactory: args.factory as unknown as aws.lambda.CallbackFactory<E, R>,

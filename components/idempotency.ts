@@ -2,12 +2,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PipelineModel } from "../model/pipeline";
-import { childName } from "./naming";
+import { autoName, childName, NameLimits } from "./naming";
 
 /** Idempotency keys outlive provider retries (days), unlike FIFO deduplication (5 minutes). */
 export function createIdempotencyTable(name: string, model: PipelineModel, parent: pulumi.Resource): aws.dynamodb.Table {
     void model;
-    return new aws.dynamodb.Table(childName(name, "idempotency"), {
+    return new aws.dynamodb.Table(autoName(childName(name, "idempotency"), NameLimits.dynamoTable), {
         billingMode: "PAY_PER_REQUEST",
         hashKey: "id",
         attributes: [{ name: "id", type: "S" }],

@@ -51,7 +51,7 @@ import type { PipelineConfig } from "../model/config";
 import type { LaneModel, PipelineModel } from "../model/pipeline";
 import type { KafkaRuntime } from "../model/runtime-config";
 import { allow, Statement } from "./iam";
-import { childName, fitName } from "./naming";
+import { autoName, childName, fitName, NameLimits, stackNamePart } from "./naming";
 
 /** The MSK Serverless IAM listener. */
 export const MskIamPort = 9098;
@@ -168,7 +168,7 @@ function mappingBase(name: string, lane: LaneModel): Omit<aws.lambda.EventSource
         batchSize: lane.batchSize,
         // Retries, partial batch responses and a Kafka on-failure destination need provisioned mode.
         // One poller group per pipeline: its lanes share Event Poller Units.
-        provisionedPollerConfig: { minimumPollers: 1, maximumPollers: lane.concurrency, pollerGroupName: fitName(`${name}-${pulumi.getStack()}-kafka`, 128) },
+        provisionedPollerConfig: { minimumPollers: 1, maximumPollers: lane.concurrency, pollerGroupName: fitName(`${name}-${stackNamePart(pulumi.getStack(), "alnum-underscore")}-kafka`, NameLimits.pollerGroup) },
         functionResponseTypes: ["ReportBatchItemFailures"],
         // maxReceiveCount counts deliveries; Lambda counts retries after the first.
         maximumRetryAttempts: Math.max(0, lane.maxReceiveCount - 1),
@@ -187,7 +187,7 @@ function createMskServerless(name: string, model: PipelineModel, settings: Kafka
     const network = createNetwork(base, model, settings, parent);
 
     const cluster = new aws.msk.ServerlessCluster(base, {
-        clusterName: fitName(`${name}-${pulumi.getStack()}`, 64),
+        clusterName: fitName(`${name}-${stackNamePart(pulumi.getStack(), "alnum")}`, NameLimits.mskCluster),
         vpcConfigs: [{ subnetIds: network.subnetIds, securityGroupIds: [network.clusterSg.id] }],
         clientAuthentication: { sasl: { iam: { enabled: true } } },
     }, opts);
@@ -253,8 +253,8 @@ function createNetwork(base: string, model: PipelineModel, settings: KafkaSettin
     const vpcId: pulumi.Output<string> = vpc ? vpc.vpcId : pulumi.output(settings.vpcId!);
     const subnetIds: pulumi.Output<string[]> = vpc ? vpc.isolatedSubnetIds : pulumi.output(settings.subnetIds!);
 
-    const functionsSg = new aws.ec2.SecurityGroup(childName(base, "functions-sg"), { vpcId, description: "Functions that publish to Kafka (the webhook router)" }, opts);
-    const clusterSg = new aws.ec2.SecurityGroup(childName(base, "cluster-sg"), { vpcId, description: "MSK Serverless cluster and Lambda's Kafka pollers" }, opts);
+    const functionsSg = new aws.ec2.SecurityGroup(autoName(childName(base, "functions-sg"), NameLimits.securityGroup), { vpcId, description: "Functions that publish to Kafka (the webhook router)" }, opts);
+    const clusterSg = new aws.ec2.SecurityGroup(autoName(childName(base, "cluster-sg"), NameLimits.securityGroup), { vpcId, description: "MSK Serverless cluster and Lambda's Kafka pollers" }, opts);
     const rule = (kind: "in" | "out", ruleName: string, args: Omit<aws.vpc.SecurityGroupIngressRuleArgs, "ipProtocol">) =>
         kind === "in"
             ? new aws.vpc.SecurityGroupIngressRule(childName(base, ruleName), { ipProtocol: "tcp", ...args }, opts)
@@ -278,7 +278,7 @@ function createNetwork(base: string, model: PipelineModel, settings: KafkaSettin
         return { subnetIds, functionsSg, clusterSg };
     }
 
-    const endpointsSg = new aws.ec2.SecurityGroup(childName(base, "endpoints-sg"), { vpcId, description: "Interface VPC endpoints for the router and Lambda's Kafka pollers" }, opts);
+    const endpointsSg = new aws.ec2.SecurityGroup(autoName(childName(base, "endpoints-sg"), NameLimits.securityGroup), { vpcId, description: "Interface VPC endpoints for the router and Lambda's Kafka pollers" }, opts);
     rule("in", "endpoints-from-functions", { securityGroupId: endpointsSg.id, referencedSecurityGroupId: functionsSg.id, ...tcp(443), description: "Router to AWS APIs" });
     rule("in", "endpoints-from-pollers", { securityGroupId: endpointsSg.id, referencedSecurityGroupId: clusterSg.id, ...tcp(443), description: "Kafka pollers to Lambda and STS" });
     rule("out", "functions-to-endpoints", { securityGroupId: functionsSg.id, referencedSecurityGroupId: endpointsSg.id, ...tcp(443), description: "Router to AWS APIs" });
@@ -319,7 +319,7 @@ function createExternal(name: string, model: PipelineModel, settings: KafkaSetti
     const brokers = settings.brokers ?? [];
     const sasl = settings.sasl && settings.sasl.mechanism !== "aws-iam" ? settings.sasl : undefined;
     const credentials = sasl
-        ? new aws.secretsmanager.Secret(childName(base, "credentials"), { description: `SASL/SCRAM credentials for the Kafka brokers of pipeline ${name}: JSON {"username", "password"}`, recoveryWindowInDays: 7 }, opts)
+        ? new aws.secretsmanager.Secret(autoName(childName(base, "credentials"), NameLimits.secret), { description: `SASL/SCRAM credentials for the Kafka brokers of pipeline ${name}: JSON {"username", "password"}`, recoveryWindowInDays: 7 }, opts)
         : undefined;
     if (credentials && sasl) {
         new aws.secretsmanager.SecretVersion(childName(base, "credentials-value"), {

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PipelineModel } from "../model/pipeline";
 import type { CreatedFunction } from "./functions";
 import type { KafkaLaneResources, LaneResources } from "./lanes";
-import { childName, fitName } from "./naming";
+import { autoName, childName, fitName, NameLimits, stackNamePart } from "./naming";
 import type { QueuePair } from "./queues";
 
 export interface MonitoredResources {
@@ -23,7 +23,7 @@ export function createAlarms(name: string, model: PipelineModel, watched: Monito
     const actions = topicArn ? [topicArn] : [];
     const opts = { parent };
     const queueAlarms = (base: string, pair: QueuePair, maxAgeSeconds: number) => {
-        new aws.cloudwatch.MetricAlarm(childName(base, "dlq-alarm"), {
+        new aws.cloudwatch.MetricAlarm(autoName(childName(base, "dlq-alarm"), NameLimits.alarm), {
             alarmDescription: `${base}: messages in the DLQ (failed ${"`"}maxReceiveCount${"`"} times). Inspect, fix, then redrive.`,
             namespace: "AWS/SQS",
             metricName: "ApproximateNumberOfMessagesVisible",
@@ -36,7 +36,7 @@ export function createAlarms(name: string, model: PipelineModel, watched: Monito
             treatMissingData: "notBreaching",
             alarmActions: actions,
         }, opts);
-        new aws.cloudwatch.MetricAlarm(childName(base, "age-alarm"), {
+        new aws.cloudwatch.MetricAlarm(autoName(childName(base, "age-alarm"), NameLimits.alarm), {
             alarmDescription: `${base}: oldest message older than ${maxAgeSeconds}s (workers are not keeping up)`,
             namespace: "AWS/SQS",
             metricName: "ApproximateAgeOfOldestMessage",
@@ -51,7 +51,7 @@ export function createAlarms(name: string, model: PipelineModel, watched: Monito
         }, opts);
     };
     const errorAlarm = (base: string, fn: CreatedFunction) =>
-        new aws.cloudwatch.MetricAlarm(childName(base, "errors-alarm"), {
+        new aws.cloudwatch.MetricAlarm(autoName(childName(base, "errors-alarm"), NameLimits.alarm), {
             alarmDescription: `${base}: function errors`,
             namespace: "AWS/Lambda",
             metricName: "Errors",
@@ -104,5 +104,5 @@ export function createDashboard(name: string, watched: Omit<MonitoredResources, 
             kafkaWorkers.forEach((fn, i) => widgets.push(workerWidget(`${kafkaLanes[i].lane.id} worker (Kafka, topic ${kafkaLanes[i].lane.topic})`, fn, 6 * (laneNames.length + 1 + i))));
             return JSON.stringify({ widgets });
         });
-    new aws.cloudwatch.Dashboard(childName(name, "dashboard"), { dashboardName: fitName(`${name}-${pulumi.getStack()}`, 255), dashboardBody: body }, { parent });
+    new aws.cloudwatch.Dashboard(childName(name, "dashboard"), { dashboardName: fitName(`${name}-${stackNamePart(pulumi.getStack(), "alnum-underscore")}`, NameLimits.dashboard), dashboardBody: body }, { parent });
 }

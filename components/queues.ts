@@ -4,7 +4,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { fitName, NameLimits } from "./naming";
+import { QueueSettings } from "../model/constants";
+import { autoName, fitName, NameLimits, stackNamePart } from "./naming";
 import { keyed } from "./outputs";
 
 export interface QueuePair {
@@ -20,20 +21,24 @@ export interface QueuePairArgs {
 
 export function createQueuePair(base: string, args: QueuePairArgs, parent: pulumi.Resource): QueuePair {
     const opts = { parent };
-    // FIFO queues need an explicit `.fifo` name; others are auto-named (stack-unique).
-    const fifoName = (suffix: string) => (args.fifo ? `${fitName(`${base}${suffix}-${pulumi.getStack()}`, NameLimits.sqs - 5)}.fifo` : undefined);
-    const dlq = new aws.sqs.Queue(`${base}-dlq`, {
+    // FIFO queues need an explicit `.fifo` name; others are auto-named (stack-unique), from a logical name short enough for the suffix.
+    const fifoName = (suffix: string) => (args.fifo ? `${fitName(`${base}${suffix}-${stackNamePart(pulumi.getStack(), "alnum-underscore")}`, NameLimits.sqs - 5)}.fifo` : undefined);
+    const logical = (suffix: string) => (args.fifo ? `${base}${suffix}` : autoName(`${base}${suffix}`, NameLimits.sqs));
+    const dlq = new aws.sqs.Queue(logical("-dlq"), {
         name: fifoName("-dlq"),
         fifoQueue: args.fifo || undefined,
         sqsManagedSseEnabled: true,
-        messageRetentionSeconds: 14 * 24 * 3600,
+        // Without it the queue takes 256 KiB (the provider's default); a message redriven from the DLQ must fit too.
+        maxMessageSize: QueueSettings.maxMessageSizeBytes,
+        messageRetentionSeconds: QueueSettings.dlqRetentionSeconds,
     }, opts);
-    const queue = new aws.sqs.Queue(`${base}-queue`, {
+    const queue = new aws.sqs.Queue(logical("-queue"), {
         name: fifoName(""),
         fifoQueue: args.fifo || undefined,
         sqsManagedSseEnabled: true,
         visibilityTimeoutSeconds: args.visibilityTimeoutSeconds,
-        messageRetentionSeconds: 4 * 24 * 3600,
+        maxMessageSize: QueueSettings.maxMessageSizeBytes,
+        messageRetentionSeconds: QueueSettings.retentionSeconds,
         redrivePolicy: dlq.arn.apply((deadLetterTargetArn) => JSON.stringify({ deadLetterTargetArn, maxReceiveCount: args.maxReceiveCount })),
     }, opts);
     new aws.sqs.RedriveAllowPolicy(`${base}-dlq-allow`, {

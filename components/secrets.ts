@@ -3,13 +3,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PipelineConfig } from "../model/config";
 import { secretsOf } from "../model/pipeline";
-import { childName } from "./naming";
+import { autoName, childName, NameLimits } from "./naming";
 
 /** One Secrets Manager secret per provider; the value is set from the Pulumi secret in config when given. */
 export function createSecrets(name: string, config: PipelineConfig, parent: pulumi.Resource): Map<string, aws.secretsmanager.Secret> {
     const secrets = new Map<string, aws.secretsmanager.Secret>();
     for (const p of config.providers) {
-        const secret = new aws.secretsmanager.Secret(childName(name, p.name, "secret"), {
+        const secret = new aws.secretsmanager.Secret(autoName(childName(name, p.name, "secret"), NameLimits.secret), {
             description: `Signing secret(s) for webhook provider ${p.name}: JSON {"secrets": [...]}`,
             recoveryWindowInDays: 7,
         }, { parent });

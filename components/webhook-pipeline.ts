@@ -21,7 +21,7 @@ import { createIdempotencyTable } from "./idempotency";
 import { createKafkaResources, kafkaDeploymentProblems } from "./kafka";
 import { createKafkaLanes, createSqsLanes } from "./lanes";
 import { createAlarms, createDashboard } from "./monitoring";
-import { childName } from "./naming";
+import { childName, pipelineNameProblems } from "./naming";
 import { createQueuePair, urlsByLane } from "./queues";
 import { createRouter } from "./router";
 import { createSecrets, warnAboutSecrets } from "./secrets";
@@ -64,7 +64,8 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         const { handlers = builtinHandlers, ...config } = args;
 
         const result = validateConfig(config, { handlers: Object.keys(handlers) });
-        if (!result.ok) throw new pulumi.ResourceError(new ConfigError(result.problems).message, this);
+        const nameProblems = pipelineNameProblems(name);
+        if (!result.ok || nameProblems.length) throw new pulumi.ResourceError(new ConfigError([...nameProblems, ...(result.ok ? [] : result.problems)]).message, this);
         const model = buildPipelineModel(result.config, name);
         this.model = model;
         const kafkaProblems = kafkaDeploymentProblems(model);

@@ -11,7 +11,7 @@ import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import type { PipelineModel } from "../model/pipeline";
 import type { KafkaRuntime, LaneRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
-import { Limits } from "../model/constants";
+import { Limits, QueueSettings } from "../model/constants";
 import { patientRetryStrategy } from "../handlers/shared/retry";
 
 export interface LocalQueue {
@@ -66,9 +66,12 @@ async function createQueue(sqs: SQSClient, name: string, attributes: Record<stri
 async function createQueuePair(sqs: SQSClient, base: string, fifo: boolean, visibilityTimeoutSeconds: number, maxReceiveCount: number): Promise<LocalQueuePair> {
     const suffix = fifo ? ".fifo" : "";
     const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: "true" } : {};
-    const dlq = await createQueue(sqs, `${base}-dlq${suffix}`, { ...fifoAttributes, MessageRetentionPeriod: String(14 * 24 * 3600) });
+    const size = { MaximumMessageSize: String(QueueSettings.maxMessageSizeBytes) };
+    const dlq = await createQueue(sqs, `${base}-dlq${suffix}`, { ...fifoAttributes, ...size, MessageRetentionPeriod: String(QueueSettings.dlqRetentionSeconds) });
     const queue = await createQueue(sqs, `${base}${suffix}`, {
         ...fifoAttributes,
+        ...size,
+        MessageRetentionPeriod: String(QueueSettings.retentionSeconds),
         VisibilityTimeout: String(visibilityTimeoutSeconds),
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }),
     });

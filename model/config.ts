@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { getPlugin } from "../providers";
 import { HmacSchemeOptions, PluginName } from "../providers/types";
-import { LaneName, Limits, ProviderDefaults, RouterDefaults } from "./constants";
+import { ArchiveDefaults, LaneName, Limits, ProviderDefaults, RouterDefaults } from "./constants";
 
 const pluginNames = Object.values(PluginName) as [PluginName, ...PluginName[]];
 
@@ -135,7 +135,13 @@ export const configSchema = z
             .optional(),
         archive: z
             .object({
-                transitionDays: int(1, 3650).optional(),
+                /**
+                 * Days before archived requests move to STANDARD_IA. Range 30..3650: S3 refuses a transition to
+                 * STANDARD_IA sooner than 30 days after creation (Amazon S3 User Guide, "Transitioning objects using
+                 * Amazon S3 Lifecycle", constraints). @default 30
+                 */
+                transitionDays: int(Limits.minStandardIaTransitionDays, 3650).optional(),
+                /** Days before archived requests are deleted; 0 keeps them. Must be greater than transitionDays (S3 rejects a rule otherwise). @default 0 */
                 expirationDays: int(0, 36500).optional(),
                 idempotencyDays: int(1, 365).optional(),
             })
@@ -280,6 +286,15 @@ function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): s
             }
         }
     });
+    const a = config.archive;
+    const transitionDays = a?.transitionDays ?? ArchiveDefaults.transitionDays;
+    const expirationDays = a?.expirationDays ?? ArchiveDefaults.expirationDays;
+    if (expirationDays !== 0 && expirationDays <= transitionDays) {
+        // One lifecycle rule both transitions and expires: S3 requires the expiration to come after the transition.
+        problems.push(
+            `archive.expirationDays: must be 0 (keep forever) or greater than archive.transitionDays (${transitionDays}${a?.transitionDays === undefined ? ", the default" : ""}), got ${expirationDays}`,
+        );
+    }
     const r = config.router;
     if (r?.batchWindowSeconds === 0 && (r.batchSize ?? RouterDefaults.batchSize) > Limits.maxFifoBatchSize) {
         problems.push(`router.batchWindowSeconds: must be at least 1 when router.batchSize is above ${Limits.maxFifoBatchSize} (AWS requires a batching window there; batchSize is ${r.batchSize ?? RouterDefaults.batchSize})`);

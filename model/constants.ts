@@ -5,7 +5,14 @@
 
 /** Hard limits of AWS that shape the design (see shared/DESIGN.md). */
 export const Limits = {
-    /** SQS maximum message size (body + attributes). */
+    /**
+     * SQS maximum message size (body + attributes): 1 MiB since 2025 ("Amazon SQS increases maximum
+     * message payload size to 1 MiB", AWS What's New, and the AWS Compute Blog "More room to build:
+     * serverless services now support payloads up to 1 MB"). A queue only takes that much when it is
+     * created with it: the Pulumi AWS provider's `maxMessageSize` defaults to 262144 (256 KiB)
+     * (Pulumi registry, aws.sqs.Queue, maxMessageSize). Every queue is created with
+     * `QueueSettings.maxMessageSizeBytes`, which is this value.
+     */
     sqsMaxMessageBytes: 1024 * 1024,
     /** SQS bills per 64 KiB chunk; lane messages above this go through the claim check. */
     laneInlineBodyBytes: 192 * 1024,
@@ -27,12 +34,45 @@ export const Limits = {
     maxVisibilityTimeoutSeconds: 43200,
     /** SQS maxReceiveCount bounds. */
     maxReceiveCount: 1000,
-    /** Provider names become part of resource names (Lambda/IAM 64, SQS 80 chars). */
+    /** Provider names become part of resource names (Lambda/IAM 64, SQS 80 chars; longer names are hashed to fit). */
     maxProviderNameLength: 24,
     maxLaneNameLength: 16,
+    /** The component's name (`new WebhookPipeline(name, ...)`) starts every resource name (components/naming.ts). */
+    maxPipelineNameLength: 40,
+    /** S3 refuses a lifecycle transition to STANDARD_IA sooner than 30 days after creation (Amazon S3 User Guide, "Transitioning objects using Amazon S3 Lifecycle"). */
+    minStandardIaTransitionDays: 30,
     /** API Gateway HTTP API payload limit. */
     apiMaxPayloadBytes: 10 * 1024 * 1024,
 } as const;
+
+/**
+ * What every SQS queue of the pipeline is created with (catch-all, lanes and their DLQs), in both
+ * backends: components/queues.ts and local/resources.ts. The code that sends (the ingress function,
+ * the router's claim-check threshold) assumes `maxMessageSizeBytes`; the claim-check expiry is
+ * derived from the retention periods (`claimsExpirationDays`).
+ */
+export const QueueSettings = {
+    /** Every queue accepts what the code sends: `Limits.sqsMaxMessageBytes`. */
+    maxMessageSizeBytes: Limits.sqsMaxMessageBytes,
+    /** How long a message may wait in a queue (the SQS default, 4 days). */
+    retentionSeconds: 4 * 24 * 3600,
+    /** How long a message may wait in a DLQ: the SQS maximum, 14 days, for inspection and redrive. */
+    dlqRetentionSeconds: 14 * 24 * 3600,
+} as const;
+
+/** Days added to the longest life of a queued message before its claim-check body may expire. */
+export const ClaimCheckMarginDays = 3;
+
+/**
+ * Days a claim-check body (`claims/`) is kept: the longest a message that points at it can live,
+ * plus a margin. A message can wait `retentionSeconds` in its queue and then `dlqRetentionSeconds`
+ * in its DLQ counted anew: moving to a FIFO DLQ resets the enqueue timestamp (Amazon SQS Developer
+ * Guide, "Setting-up dead-letter queue retention in Amazon SQS"; for standard queues the original
+ * timestamp is kept, so the same bound holds with room to spare). S3 rounds an expiry up to the next
+ * midnight UTC, so an object lives at least this long. A redrive from a DLQ restarts the clock:
+ * a message redriven late can outlive its claim (see docs/claim-checks.md).
+ */
+export const claimsExpirationDays = Math.ceil((QueueSettings.retentionSeconds + QueueSettings.dlqRetentionSeconds) / 86400) + ClaimCheckMarginDays;
 
 /** Defaults for everything a provider or lane may override. */
 export const ProviderDefaults = {

@@ -30,6 +30,7 @@ export function motoProvisioner(endpoint = process.env.AWS_ENDPOINT_URL): Provis
                 if (inputs.fifoQueue) attributes.FifoQueue = "true";
                 if (inputs.visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(inputs.visibilityTimeoutSeconds);
                 if (inputs.messageRetentionSeconds !== undefined) attributes.MessageRetentionPeriod = String(inputs.messageRetentionSeconds);
+                if (inputs.maxMessageSize !== undefined) attributes.MaximumMessageSize = String(inputs.maxMessageSize);
                 if (inputs.redrivePolicy) attributes.RedrivePolicy = inputs.redrivePolicy;
                 const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: attributes }));
                 const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockSession, plain, RecordedResource, settled, setupMocks, uploadedCode, valueOf } from "../../scripts/pulumi-mocks";
 import { bundleOf, missingPackages } from "../../scripts/bundles";
 import type { WebhookPipeline, WebhookPipelineArgs } from "../../components";
+import { claimsExpirationDays, ClaimCheckMarginDays, Limits, QueueSettings } from "../../model/constants";
 
 /** A distinctive secret: it must never appear in code or environment. */
 const SECRET = "whsec_TEST_SECRET_must_not_leak_8f1c2a";
@@ -132,6 +133,27 @@ describe("WebhookPipeline (mocks)", function () {
             expect(JSON.parse(one("aws:sqs/queue:Queue", "wp-github-default-queue").inputs.redrivePolicy).maxReceiveCount).to.equal(5);
         });
 
+        it("THEN every queue and DLQ takes the largest message the code sends (the provider default is 256 KiB)", () => {
+            const queues = mine("aws:sqs/queue:Queue");
+            expect(queues).to.have.length(12);
+            for (const q of queues) expect(q.inputs.maxMessageSize, q.name).to.equal(Limits.sqsMaxMessageBytes);
+            expect(Limits.sqsMaxMessageBytes).to.equal(1024 * 1024);
+        });
+
+        it("THEN queues keep messages 4 days, DLQs 14, and claim checks outlive both with a margin", () => {
+            for (const q of mine("aws:sqs/queue:Queue")) {
+                expect(q.inputs.messageRetentionSeconds, q.name).to.equal(q.name.endsWith("-dlq") ? QueueSettings.dlqRetentionSeconds : QueueSettings.retentionSeconds);
+            }
+            const rules = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "wp-archive-lifecycle").inputs.rules;
+            const claims = rules.find((r: { id: string }) => r.id === "claims-expire");
+            expect(claims.filter).to.deep.equal({ prefix: "claims/" });
+            // A FIFO lane message can wait in its queue, then as long again in its DLQ (the enqueue time resets there).
+            const longestLifeDays = (QueueSettings.retentionSeconds + QueueSettings.dlqRetentionSeconds) / 86400;
+            expect(claims.expiration.days).to.equal(claimsExpirationDays);
+            expect(claims.expiration.days).to.be.at.least(longestLifeDays + ClaimCheckMarginDays);
+            expect(claims.expiration.days).to.equal(21);
+        });
+
         it("THEN queue visibility is 6x the function timeout", () => {
             expect(one("aws:sqs/queue:Queue", "wp-github-default-queue").inputs.visibilityTimeoutSeconds).to.equal(180);
             expect(one("aws:lambda/function:Function", "wp-github-default-worker-fn").inputs.timeout).to.equal(30);
@@ -237,6 +259,27 @@ describe("WebhookPipeline (mocks)", function () {
             expect(bySid.ConsumeLane.Resource).to.match(/wp-github-default-queue/);
             expect(bySid.ReadClaimChecks.Resource[0]).to.match(/\/claims\/github\/\*$/);
             expect(bySid.Idempotency.Action).to.deep.equal(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]);
+        });
+
+        it("THEN only this account's API may assume the API Gateway role, when the service says who it acts for", () => {
+            const trust = JSON.parse(one("aws:iam/role:Role", "wp-api-role").inputs.assumeRolePolicy);
+            expect(trust).to.deep.equal({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Effect: "Allow",
+                        Principal: { Service: "apigateway.amazonaws.com" },
+                        Action: "sts:AssumeRole",
+                        Condition: {
+                            StringEqualsIfExists: { "aws:SourceAccount": "123456789012" },
+                            ArnLikeIfExists: { "aws:SourceArn": "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/*" },
+                        },
+                    },
+                ],
+            });
+            // Lambda execution roles: only the Lambda service principal (protection is iam:PassRole; see components/iam.ts).
+            const worker = JSON.parse(one("aws:iam/role:Role", "wp-github-default-worker-role").inputs.assumeRolePolicy);
+            expect(worker).to.deep.equal({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] });
         });
 
         it("THEN API Gateway may only send to the catch-all queue", () => {

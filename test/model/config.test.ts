@@ -51,6 +51,22 @@ describe("config validation", () => {
         expect(model.usesKafka).to.equal(false);
     });
 
+    it("GIVEN an archive lifecycle S3 would refuse THEN each problem names its path and value", () => {
+        const provider = { name: "stripe", plugin: "stripe" };
+        // S3 refuses a STANDARD_IA transition under 30 days.
+        expect(problemsOf({ providers: [provider], archive: { transitionDays: 29 } })).to.deep.equal(["archive.transitionDays: must be between 30 and 3650"]);
+        expect(problemsOf({ providers: [provider], archive: { transitionDays: 1 } })).to.deep.equal(["archive.transitionDays: must be between 30 and 3650"]);
+        // One rule transitions and expires: expiration must come after the transition (or never).
+        expect(problemsOf({ providers: [provider], archive: { transitionDays: 60, expirationDays: 60 } })).to.deep.equal([
+            "archive.expirationDays: must be 0 (keep forever) or greater than archive.transitionDays (60), got 60",
+        ]);
+        expect(problemsOf({ providers: [provider], archive: { expirationDays: 10 } })).to.deep.equal([
+            "archive.expirationDays: must be 0 (keep forever) or greater than archive.transitionDays (30, the default), got 10",
+        ]);
+        expect(problemsOf({ providers: [provider], archive: { transitionDays: 30, expirationDays: 31 } })).to.deep.equal([]);
+        expect(problemsOf({ providers: [provider], archive: { transitionDays: 3650, expirationDays: 0 } })).to.deep.equal([]);
+    });
+
     it("names every problem by path, all at once", () => {
         const problems = problemsOf({
             providers: [

@@ -7,6 +7,9 @@ import { readStackConfig, loadStackConfig } from "../../components/stack-config"
 import { ConfigError } from "../../model/config";
 import { readStackFile, stackFile } from "../../scripts/pulumi-mocks";
 import { synth, SynthResult } from "../../scripts/synth";
+import * as fs from "fs";
+import * as path from "path";
+import { nameListing } from "../support/names";
 
 describe("the program with Pulumi.dev.yaml (mocks)", function () {
     this.timeout(180_000);
@@ -33,6 +36,11 @@ describe("the program with Pulumi.dev.yaml (mocks)", function () {
             expect(f.missing, f.name).to.deep.equal([]);
             expect(f.zipBytes, f.name).to.be.below(1_000_000);
         }
+    });
+
+    it("THEN every resource keeps the physical name it had before names were fitted (names are permanent)", () => {
+        const before = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "..", "test", "program", "fixtures", "dev-names.json"), "utf8"));
+        expect(nameListing(result.resources)).to.deep.equal(before);
     });
 
     it("THEN no secret from the stack file reaches a function's environment", () => {
