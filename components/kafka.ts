@@ -168,7 +168,7 @@ function mappingBase(name: string, lane: LaneModel): Omit<aws.lambda.EventSource
         batchSize: lane.batchSize,
         // Retries, partial batch responses and a Kafka on-failure destination need provisioned mode.
         // One poller group per pipeline: its lanes share Event Poller Units.
-        provisionedPollerConfig: { minimumPollers: 1, maximumPollers: lane.concurrency, pollerGroupName: fitName(`${name}-${stackNamePart(pulumi.getStack(), "alnum-underscore")}-kafka`, NameLimits.pollerGroup) },
+        provisionedPollerConfig: { minimumPollers: 1, maximumPollers: lane.concurrency, pollerGroupName: fitName(`${name}-${pulumi.getStack()}-kafka`, NameLimits.pollerGroup) },
         functionResponseTypes: ["ReportBatchItemFailures"],
         // maxReceiveCount counts deliveries; Lambda counts retries after the first.
         maximumRetryAttempts: Math.max(0, lane.maxReceiveCount - 1),
