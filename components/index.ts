@@ -1,3 +1,3 @@
 export { WebhookPipeline, FunctionPackages } from "./webhook-pipeline";
 export type { WebhookPipelineArgs, ProviderDefinition } from "./webhook-pipeline";
-export { loadStackConfig, readStackConfig } from "./stack-config";
+export { loadStackConfig } from "./stack-config";

@@ -23,7 +23,7 @@ import { checkLaneRunners, LaneRunner, laneRunners } from "./lane-runners";
 import { createLocalLogger, LocalLogger } from "./log";
 import { createLocalResources, localClients, LocalResources } from "./resources";
 import { startRouterRunner } from "./router-runner";
-import { LocalStack, loadLocalStack, resolveStackFile } from "./stack";
+import { LocalStack, loadLocalStack } from "./stack";
 import { LocalState, LocalStateVersion, removeLocalState, writeLocalState } from "./state";
 import { PipelineStats } from "./stats";
 import { buildStatus, PipelineStatus } from "./status";
@@ -204,7 +204,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
                 pid: process.pid,
                 startedAt: new Date(started).toISOString(),
                 stack: stack.stack,
-                stackFile: resolveStackFile(options.stack ?? "dev").file,
+                stackFile: stack.file,
                 url,
                 endpoint: services.endpoint,
                 region: env.AWS_REGION ?? "us-east-1",
