@@ -14,7 +14,7 @@ import { ConfigError, PipelineConfig, validateConfig } from "../model/config";
 import { buildPipelineModel, PipelineModel } from "../model/pipeline";
 import { loadStackFile } from "../model/stack-config";
 import { PluginName } from "../providers/types";
-import { repoRoot } from "../scripts/services/cache";
+import { repoRoot } from "./services/cache";
 
 export { repoRoot };
 
