@@ -34,7 +34,7 @@ import { PipelineStats } from "../local/stats";
 import { ProviderDefaults } from "../model/constants";
 import type { LaneModel } from "../model/pipeline";
 import type { KafkaRuntime } from "../model/runtime-config";
-import { KafkaBroker, startKafka } from "../scripts/services/kafka";
+import { KafkaBroker, startKafka } from "../local/services/kafka";
 import { CallTimings, timeCalls } from "./call-counter";
 import { ConcurrencyProbe, ProbeSummary } from "./concurrency-probe";
 import { OursBatchSize, runPrefix } from "./router-efficiency";

@@ -34,7 +34,7 @@ import * as os from "os";
 import * as path from "path";
 import { HandlerJournalEnv, JournalLine, readJournal } from "../local/handler-journal";
 import { loadStackModel, secretEnvName } from "../local/stack";
-import { freePort } from "../scripts/services/free-port";
+import { freePort } from "../local/services/free-port";
 import { percentile, round } from "./stats";
 import { makeRequests, SignedRequest } from "./traffic";
 import { Benchmark, TableRow } from "./types";

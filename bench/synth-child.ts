@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { bundleOf, missingPackages } from "../scripts/bundles";
-import { readStackFile, stackFile } from "../scripts/pulumi-mocks";
+import { loadStackFile } from "../model/stack-config";
 import { synth } from "../scripts/synth";
 
 export const SynthMarker = "BENCH_SYNTH ";
@@ -84,8 +84,7 @@ async function main() {
     const { values } = parseArgs({ options: { stack: { type: "string" }, providers: { type: "string" }, bundles: { type: "string" } } });
     let peakHeap = process.memoryUsage().heapUsed;
     const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 10);
-    const { config, secretKeys } = values.providers ? generatedStack(Number(values.providers)) : readStackFile(stackFile(values.stack ?? "dev"));
-    const stack = values.providers ? `generated-${values.providers}` : (values.stack ?? "dev");
+    const { config, secretKeys, name: stack } = values.providers ? { ...generatedStack(Number(values.providers)), name: `generated-${values.providers}` } : loadStackFile(values.stack ?? "dev");
     const cpuBefore = process.cpuUsage();
     const result = await synth(stack, config, secretKeys);
     const cpuUsed = process.cpuUsage(cpuBefore);

@@ -14,15 +14,14 @@
 import { randomBytes } from "crypto";
 import { handlerNames } from "../handlers/app";
 import type { InboundRecord } from "../handlers/router/router";
-import { readStackConfig } from "../components/stack-config";
 import { createLocalResources, LocalResources, localClients } from "../local/resources";
 import { validateConfig } from "../model/config";
 import { encodeEnvelope } from "../model/envelope";
 import { buildPipelineModel, PipelineModel, ProviderModel } from "../model/pipeline";
 import type { KafkaRuntime } from "../model/runtime-config";
+import { readStackConfig, readStackFile, resolveStackFile } from "../model/stack-config";
 import { getPlugin } from "../providers";
 import { HmacSchemeOptions, PluginName } from "../providers/types";
-import { readStackFile, stackFile } from "../scripts/pulumi-mocks";
 import { prng, weighted } from "./stats";
 
 export const DefaultBodyBytes = 2048;
@@ -45,7 +44,7 @@ export interface BenchPipeline {
 
 /** The dev stack's `webhook-pipeline:*` values (secure values are replaced by generated secrets later). */
 export function devStackValues(root: string): Record<string, unknown> {
-    const { config } = readStackFile(stackFile("dev", root));
+    const { config } = readStackFile(resolveStackFile("dev", { root }).file);
     return readStackConfig(config, () => true).values;
 }
 

@@ -57,13 +57,35 @@ export interface CreatedFunction {
     readonly mapping?: aws.lambda.EventSourceMapping;
 }
 
-/** Runtime packages that Lambda's Node.js runtime already ships: never zipped. */
+/**
+ * Runtime packages that Lambda's Node.js runtime already ships: never zipped.
+ * "Your code runs in an environment that includes the AWS SDK for JavaScript"
+ * (AWS Lambda Developer Guide, "Building Lambda functions with Node.js").
+ */
 const providedByRuntime = (name: string) => name.startsWith("@aws-sdk/") || name === "aws-sdk";
 
-/** Every dependency except `keep` (and what the runtime ships, which is always excluded). */
+/**
+ * Scopes never zipped at any depth: @aws-sdk/* comes from the runtime, and
+ * @types/* holds only type declarations, which nothing requires at run time
+ * (aws-msk-iam-sasl-signer-js lists @types/buffers, and so @types/node, as a
+ * dependency).
+ */
+const NeverZippedScopes = ["@aws-sdk", "@types"] as const;
+
+/**
+ * Every dependency except `keep`, and every installed package of
+ * NeverZippedScopes: Pulumi excludes by exact name at every depth, so a kept
+ * package's own @aws-sdk/* dependencies (aws-msk-iam-sasl-signer-js loads
+ * @aws-sdk/client-sts and @aws-sdk/credential-providers) come from the runtime
+ * too, not the zip.
+ */
 export function excludedPackages(keep: readonly string[], packageJsonPath = path.join(process.cwd(), "package.json")): string[] {
     const pkg = JSON.parse(fs.readFileSync(packageJsonPath, "utf8")) as { dependencies?: Record<string, string> };
-    return Object.keys(pkg.dependencies ?? {}).filter((name) => providedByRuntime(name) || !keep.includes(name));
+    const installed = NeverZippedScopes.flatMap((scope) => {
+        const dir = path.join(path.dirname(packageJsonPath), "node_modules", scope);
+        return fs.existsSync(dir) ? fs.readdirSync(dir).map((name) => `${scope}/${name}`) : [];
+    });
+    return [...new Set([...Object.keys(pkg.dependencies ?? {}).filter((name) => providedByRuntime(name) || !keep.includes(name)), ...installed])];
 }
 
 function isKafkaTrigger(trigger: QueueTrigger | KafkaTrigger | undefined): trigger is KafkaTrigger {

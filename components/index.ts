@@ -1,4 +1,4 @@
 export { WebhookPipeline } from "./webhook-pipeline";
 export { FunctionPackages } from "./packages";
 export type { WebhookPipelineArgs, ProviderDefinition } from "./webhook-pipeline";
-export { loadStackConfig, readStackConfig } from "./stack-config";
+export { loadStackConfig } from "./stack-config";

@@ -9,7 +9,7 @@ export const FunctionPackages = {
     worker: ["@aws-lambda-powertools/batch", "@aws-lambda-powertools/idempotency", "@aws-lambda-powertools/logger", "@aws-lambda-powertools/metrics"],
     ingress: [] as string[],
     /** Added to the router's packages when the pipeline has Kafka lanes (and only then). */
-    kafkaRouter: ["kafkajs"],
+    kafkaRouter: ["kafkajs", "aws-msk-iam-sasl-signer-js"],
     /** Kafka lane workers: Lambda's event source does the Kafka side, so no kafkajs and no batch utility. */
     kafkaWorker: ["@aws-lambda-powertools/idempotency", "@aws-lambda-powertools/logger", "@aws-lambda-powertools/metrics"],
 } as const;

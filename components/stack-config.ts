@@ -11,9 +11,6 @@ import { handlerNames } from "../handlers/app";
 import { ConfigError, PipelineConfig, validateConfig } from "../model/config";
 import { readStackConfig } from "../model/stack-config";
 
-export { ConfigKeys, ConfigNamespace, readStackConfig } from "../model/stack-config";
-export type { RawStackConfig } from "../model/stack-config";
-
 /** `isConfigSecret` is internal to @pulumi/pulumi; read it defensively. */
 function isSecretKey(key: string): boolean {
     // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -1,16 +1,16 @@
 /**
  * The drill's own AWS emulator: moto from the project's cache (installed once
- * by scripts/services/moto.ts), run by scripts/services/moto-launcher.py with
+ * by local/services/moto.ts), run by local/services/moto-launcher.py with
  * --state so that a restart keeps the state (see that file for why moto's recorder cannot), on a
  * fixed port so the pipeline's clients reach the new process at the same
  * address. Never the test runner's moto: the drill restarts this one.
  */
 import { existsSync, rmSync } from "fs";
 import { join } from "path";
-import { cacheDir } from "../scripts/services/cache";
-import { freePort } from "../scripts/services/free-port";
-import { motoLauncherPath, motoPython } from "../scripts/services/moto";
-import { ServiceProcess, spawnService, waitUntilReady } from "../scripts/services/process";
+import { cacheDir } from "../local/services/cache";
+import { freePort } from "../local/services/free-port";
+import { motoLauncherPath, motoPython } from "../local/services/moto";
+import { ServiceProcess, spawnService, waitUntilReady } from "../local/services/process";
 
 export interface RestartReport {
     /** From SIGTERM to the new process answering. */

@@ -13,8 +13,8 @@ import type * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
 import { handlers } from "../handlers/app";
-import { KafkaBroker, startKafka } from "../scripts/services/kafka";
-import { MotoServer, startMoto } from "../scripts/services/moto";
+import { KafkaBroker, startKafka } from "./services/kafka";
+import { MotoServer, startMoto } from "./services/moto";
 import { adminRoutes } from "./admin";
 import { FailureSwitch } from "./failure-switch";
 import { HandlerJournalEnv, journaled } from "./handler-journal";
@@ -23,7 +23,7 @@ import { checkLaneRunners, LaneRunner, laneRunners } from "./lane-runners";
 import { createLocalLogger, LocalLogger } from "./log";
 import { createLocalResources, localClients, LocalResources } from "./resources";
 import { startRouterRunner } from "./router-runner";
-import { LocalStack, loadLocalStack, resolveStackFile } from "./stack";
+import { LocalStack, loadLocalStack } from "./stack";
 import { LocalState, LocalStateVersion, removeLocalState, writeLocalState } from "./state";
 import { PipelineStats } from "./stats";
 import { buildStatus, PipelineStatus } from "./status";
@@ -204,7 +204,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
                 pid: process.pid,
                 startedAt: new Date(started).toISOString(),
                 stack: stack.stack,
-                stackFile: resolveStackFile(options.stack ?? "dev").file,
+                stackFile: stack.file,
                 url,
                 endpoint: services.endpoint,
                 region: env.AWS_REGION ?? "us-east-1",

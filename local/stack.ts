@@ -10,17 +10,18 @@ import * as fs from "fs";
 import * as path from "path";
 import { randomBytes } from "crypto";
 import { handlerNames } from "../handlers/app";
-import { readStackConfig } from "../model/stack-config";
 import { ConfigError, PipelineConfig, validateConfig } from "../model/config";
 import { buildPipelineModel, PipelineModel } from "../model/pipeline";
-import { readStackFile, stackFile } from "../scripts/stack-file";
+import { loadStackFile } from "../model/stack-config";
 import { PluginName } from "../providers/types";
-import { repoRoot } from "../scripts/services/cache";
+import { repoRoot } from "./services/cache";
 
 export { repoRoot };
 
 export interface LocalStack {
     readonly stack: string;
+    /** The stack file read (absolute). */
+    readonly file: string;
     readonly config: PipelineConfig;
     readonly model: PipelineModel;
     /** Provider -> secrets the local pipeline verifies with. */
@@ -40,19 +41,6 @@ export function localDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export const secretsFile = (env: NodeJS.ProcessEnv = process.env) => path.join(localDir(env), "secrets.json");
 
-/**
- * A stack is named (`dev` -> `<repo>/Pulumi.dev.yaml`) or given as a path to a
- * stack file (anything with a `/` or ending in `.yaml`/`.yml`, e.g.
- * `test/local/fixtures/Pulumi.all.yaml`); the stack name is then read from the file name.
- */
-export function resolveStackFile(stack: string): { name: string; file: string } {
-    if (/[\\/]/.test(stack) || /\.ya?ml$/.test(stack)) {
-        const file = path.resolve(stack);
-        return { name: path.basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, ""), file };
-    }
-    return { name: stack, file: stackFile(stack, repoRoot()) };
-}
-
 export function secretEnvName(provider: string): string {
     return `WEBHOOK_SECRET_${provider.toUpperCase().replace(/-/g, "_")}`;
 }
@@ -62,29 +50,30 @@ function devSecret(plugin: PluginName): string {
     return plugin === PluginName.StandardWebhooks ? `whsec_${randomBytes(24).toString("base64")}` : `dev_${randomBytes(16).toString("hex")}`;
 }
 
-/** Read and validate a stack file, each provider's secret given by `secretOf` (the stack's own secrets are never decrypted). */
-function readStack(stackRef: string, secretOf: (provider: string, plugin: PluginName) => string[]): { stack: string; config: PipelineConfig } {
-    const { name: stack, file } = resolveStackFile(stackRef);
-    if (!fs.existsSync(file)) throw new Error(`no stack file ${file} (stacks: ${fs.readdirSync(repoRoot()).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).join(", ")}; or pass a path to one)`);
-    const { config: flat, secretKeys } = readStackFile(file);
-    const { values, problems } = readStackConfig(flat, (k) => secretKeys.includes(k));
+/**
+ * Read and validate a stack file (a name or a path, see resolveStackFile in
+ * model/stack-config.ts), each provider's secret given by `secretOf` (the
+ * stack's own secrets are never decrypted).
+ */
+function readStack(stackRef: string, secretOf: (provider: string, plugin: PluginName) => string[]): { stack: string; file: string; config: PipelineConfig } {
+    const { name: stack, file, values, problems } = loadStackFile(stackRef);
     const providers = Array.isArray(values.providers) ? (values.providers as Record<string, unknown>[]) : [];
     // Placeholders for secure values are replaced: the local pipeline never sees the stack's secrets.
     for (const p of providers) p.secret = secretOf(String(p.name), p.plugin as PluginName);
     const result = validateConfig(values, { handlers: handlerNames });
     const all = [...problems, ...(result.ok ? [] : result.problems)];
     if (!result.ok || all.length) throw new ConfigError(all);
-    return { stack, config: result.config };
+    return { stack, file, config: result.config };
 }
 
 /** The pipeline model of a stack, for tools that need no secret (diagram). @param name the pipeline's name in resource names. */
-export function loadStackModel(stackRef = "dev", name = "webhooks"): { stack: string; config: PipelineConfig; model: PipelineModel } {
-    const { stack, config } = readStack(stackRef, (_, plugin) => [devSecret(plugin)]);
-    return { stack, config, model: buildPipelineModel(config, name) };
+export function loadStackModel(stackRef = "dev", name = "webhooks"): { stack: string; file: string; config: PipelineConfig; model: PipelineModel } {
+    const { stack, file, config } = readStack(stackRef, (_, plugin) => [devSecret(plugin)]);
+    return { stack, file, config, model: buildPipelineModel(config, name) };
 }
 
 /**
- * Read `Pulumi.<stack>.yaml` (or a stack file path, see resolveStackFile), validate it, and resolve local secrets.
+ * Read `Pulumi.<stack>.yaml` (or a stack file path), validate it, and resolve local secrets.
  * @param name the pipeline's name: the prefix of local resource names and Kafka topics. @default "local"
  */
 export function loadLocalStack(stackRef = "dev", env: NodeJS.ProcessEnv = process.env, name = "local"): LocalStack {
@@ -96,7 +85,7 @@ export function loadLocalStack(stackRef = "dev", env: NodeJS.ProcessEnv = proces
     }
     const secrets: Record<string, string[]> = {};
     const generated: string[] = [];
-    const { stack, config } = readStack(stackRef, (name, plugin) => {
+    const { stack, file, config } = readStack(stackRef, (name, plugin) => {
         const fromEnv = env[secretEnvName(name)];
         if (fromEnv) secrets[name] = fromEnv.split(",").map((s) => s.trim()).filter(Boolean);
         else {
@@ -109,5 +98,5 @@ export function loadLocalStack(stackRef = "dev", env: NodeJS.ProcessEnv = proces
         fs.mkdirSync(path.dirname(secretsFile(env)), { recursive: true });
         fs.writeFileSync(secretsFile(env), JSON.stringify({ ...stored, ...Object.fromEntries(generated.map((n) => [n, secrets[n]])) }, null, 2), { mode: 0o600 });
     }
-    return { stack, config, model: buildPipelineModel(config, name), secrets, generated };
+    return { stack, file, config, model: buildPipelineModel(config, name), secrets, generated };
 }

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { LaneKind } from "../model/pipeline";
 import type { LocalQueue, LocalQueuePair } from "./resources";
-import { processAlive } from "../scripts/services/cache";
+import { processAlive } from "./services/cache";
 import { localDir } from "./stack";
 
 export const LocalStateVersion = 1;

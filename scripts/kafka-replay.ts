@@ -10,12 +10,16 @@
  * (handlers/kafka/cli.ts). Prints the plan and the outcome as JSON on stdout.
  */
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { consumerLaneOf, kafkaRuntimeOf, KafkaCliOptions, laneFromStack, parseKafkaCliArgs, processorOf, stderrLogger } from "../handlers/kafka/cli";
+import { consumerLaneOf, kafkaCliUsage, kafkaRuntimeOf, KafkaCliOptions, laneFromStack, parseKafkaCliArgs, processorOf, stderrLogger } from "../handlers/kafka/cli";
 import { replayLane } from "../handlers/kafka/replay";
 import type { HandlerLogger } from "../handlers/shared/logger";
 import type { LaneModel } from "../model/pipeline";
 
 export async function runReplayCli(argv: readonly string[], out: (line: string) => void = (line) => process.stdout.write(`${line}\n`), logger: HandlerLogger = stderrLogger): Promise<number> {
+    if (argv.includes("--help") || argv.includes("-h")) {
+        out(kafkaCliUsage({ replay: true }));
+        return 0;
+    }
     let options: KafkaCliOptions;
     let lane: LaneModel;
     try {

@@ -121,8 +121,6 @@ export async function setupMocks(options: { stack?: string; project?: string; co
     return { resources, byType: (type) => resources.filter((r) => r.type === type) };
 }
 
-export { readStackFile, stackFile } from "./stack-file";
-
 /** Await an Output's value under mocks. */
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply((v) => resolve(v)));

@@ -3,12 +3,13 @@
  * runtime with that stack's config, and print what `pulumi up` would create:
  * resources per provider and each function's zip size. No cloud, no CLI.
  *
- * Options: --stack <name> (default dev), --json (machine-readable output).
+ * Options: --stack <name or path to a stack file> (default dev), --json (machine-readable output).
  */
 import * as path from "path";
 import { performance } from "perf_hooks";
 import { bundleOf, missingPackages } from "./bundles";
-import { readStackFile, RecordedResource, settled, setupMocks, stackFile, valueOf } from "./pulumi-mocks";
+import { loadStackFile } from "../model/stack-config";
+import { RecordedResource, settled, setupMocks, valueOf } from "./pulumi-mocks";
 
 export interface SynthResult {
     readonly stack: string;
@@ -82,9 +83,7 @@ function printTable(result: SynthResult) {
 }
 
 async function main() {
-    const stack = arg("stack", "dev");
-    const file = stackFile(stack);
-    const { config, secretKeys } = readStackFile(file);
+    const { name: stack, config, secretKeys } = loadStackFile(arg("stack", "dev"));
     const result = await synth(stack, config, secretKeys);
     if (process.argv.includes("--json")) {
         console.log(JSON.stringify({ stack, seconds: result.seconds, resources: result.resources.length, functions: result.functions, outputs: result.outputs }, null, 2));

@@ -13,9 +13,9 @@
  */
 import { existsSync, readdirSync, statSync } from "fs";
 import { isAbsolute, join, relative, resolve, sep } from "path";
-import { progress, repoRoot } from "./services/cache";
-import { KafkaBroker, startKafka } from "./services/kafka";
-import { MotoServer, startMoto } from "./services/moto";
+import { progress, repoRoot } from "../local/services/cache";
+import { KafkaBroker, startKafka } from "../local/services/kafka";
+import { MotoServer, startMoto } from "../local/services/moto";
 
 interface Options {
     patterns: string[];

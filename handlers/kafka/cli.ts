@@ -7,7 +7,7 @@
  * SIGINT stops one cleanly (in-flight calls finish, offsets are committed).
  *
  *   node dist/handlers/kafka/cli.js --lane stripe-default --table <idempotencyTable> --bucket <bucketName> \
- *        [--stack dev | --stack-file path.yaml] [--pipeline webhooks] [--topic name] [--group name] [--concurrency n] \
+ *        [--stack dev | --stack path/to/Pulumi.x.yaml] [--pipeline webhooks] [--topic name] [--group name] [--concurrency n] \
  *        [--brokers host:port,...] [--tls] [--sasl aws-iam|scram-sha-256|scram-sha-512] [--secret-id <scram secret>] [--region r]
  *
  * The lane's settings (topic, partitions, maxReceiveCount, timeout, handler)
@@ -16,17 +16,18 @@
  * (`idempotencyTable`, `bucketName`) or WEBHOOK_IDEMPOTENCY_TABLE /
  * WEBHOOK_ARCHIVE_BUCKET. SCRAM credentials are read from the Secrets
  * Manager secret the deployment created, never from the command line.
+ *
+ * It loads no Pulumi: the stack file is read by model/stack-config.ts
+ * (test/structure/layers.test.ts starts it in a fresh process to check).
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { existsSync } from "fs";
 import { handlers } from "../app";
-import { readStackConfig } from "../../components/stack-config";
 import { ConfigError, validateConfig } from "../../model/config";
 import { buildPipelineModel, LaneModel } from "../../model/pipeline";
 import type { KafkaRuntime, KafkaSaslRuntime } from "../../model/runtime-config";
-import { readStackFile, stackFile } from "../../scripts/pulumi-mocks";
+import { loadStackFile } from "../../model/stack-config";
 import type { HandlerLogger } from "../shared/logger";
 import { createLaneProcessor } from "../worker/worker";
 import { KafkaDefaults } from "./constants";
@@ -38,8 +39,8 @@ export class CliUsageError extends Error {
 
 export interface KafkaCliOptions {
     readonly lane: string;
+    /** A stack name (`dev` -> Pulumi.dev.yaml in the project root) or a path to a stack file. @default "dev" */
     readonly stack: string;
-    readonly stackFile?: string;
     /** The Pulumi component's name (topics are `<pipeline>.<provider>.<lane>`). @default "webhooks" */
     readonly pipeline: string;
     readonly topic?: string;
@@ -61,6 +62,19 @@ export interface KafkaCliOptions {
 
 const valueFlags = ["lane", "stack", "stack-file", "pipeline", "topic", "group", "concurrency", "brokers", "sasl", "secret-id", "region", "table", "bucket", "replication", "from", "offset", "partition"] as const;
 const replayOnly = ["from", "offset", "partition"];
+
+/** What `--help` prints. */
+export function kafkaCliUsage(options: { replay?: boolean } = {}): string {
+    const command = options.replay ? "npm run kafka:replay --" : "node dist/handlers/kafka/cli.js";
+    return [
+        `usage: ${command} --lane <provider>-<lane> --table <idempotencyTable> --bucket <bucketName> --brokers host:port[,host:port]`,
+        ...(options.replay ? ["         (--from <ISO time> | --offset <n>) [--partition p]"] : []),
+        "         [--stack dev|path/to/Pulumi.x.yaml] [--pipeline webhooks] [--topic name] [--group name] [--concurrency n]",
+        "         [--tls] [--sasl aws-iam|scram-sha-256|scram-sha-512] [--secret-id <scram secret>] [--region r] [--replication n]",
+        "--stack: a stack name (dev for Pulumi.dev.yaml in the project root) or a path to a stack file (--stack-file is the same). Default: dev.",
+        "Env fallbacks: KAFKA_BROKERS, WEBHOOK_IDEMPOTENCY_TABLE, WEBHOOK_ARCHIVE_BUCKET; AWS credentials and region as usual.",
+    ].join("\n");
+}
 
 function wholeNumber(name: string, text: string, min: number): number {
     const n = Number(text);
@@ -102,11 +116,11 @@ export function parseKafkaCliArgs(argv: readonly string[], env: NodeJS.ProcessEn
     const from = values.from === undefined ? undefined : new Date(values.from);
     if (from && Number.isNaN(from.getTime())) problems.push(`--from must be an ISO time such as 2024-05-17T12:00:00Z, got ${values.from}`);
     if (values.offset !== undefined && !/^\d+$/.test(values.offset)) problems.push(`--offset must be a whole number >= 0, got ${values.offset}`);
+    if (values.stack !== undefined && values["stack-file"] !== undefined) problems.push("give one of --stack and --stack-file (they are the same: a stack name or a path to a stack file)");
     if (problems.length) throw new CliUsageError(problems.join("\n"));
     return {
         lane: values.lane,
-        stack: values.stack ?? "dev",
-        stackFile: values["stack-file"],
+        stack: values.stack ?? values["stack-file"] ?? "dev",
         pipeline: values.pipeline ?? "webhooks",
         topic: values.topic,
         group: values.group,
@@ -125,12 +139,9 @@ export function parseKafkaCliArgs(argv: readonly string[], env: NodeJS.ProcessEn
     };
 }
 
-/** The lane's model as the Pulumi program builds it from the stack file. */
-export function laneFromStack(options: Pick<KafkaCliOptions, "lane" | "stack" | "stackFile" | "pipeline">): LaneModel {
-    const file = options.stackFile ?? stackFile(options.stack);
-    if (!existsSync(file)) throw new CliUsageError(`no stack file ${file} (pass --stack <name> for Pulumi.<name>.yaml, or --stack-file <path>)`);
-    const { config, secretKeys } = readStackFile(file);
-    const { values, problems } = readStackConfig(config, (k) => secretKeys.includes(k));
+/** The lane's model as the Pulumi program builds it from the stack file. Throws StackFileError when `--stack` names no stack file. */
+export function laneFromStack(options: Pick<KafkaCliOptions, "lane" | "stack" | "pipeline">): LaneModel {
+    const { file, values, problems } = loadStackFile(options.stack);
     const result = validateConfig(values);
     if (problems.length || !result.ok) throw new ConfigError([...problems, ...(result.ok ? [] : result.problems)]);
     const model = buildPipelineModel(result.config, options.pipeline);
@@ -173,6 +184,10 @@ export const stderrLogger: HandlerLogger = {
 
 /** The consumer command: runs until SIGTERM/SIGINT. Returns the exit code. */
 export async function runConsumerCli(argv: readonly string[]): Promise<number> {
+    if (argv.includes("--help") || argv.includes("-h")) {
+        process.stdout.write(`${kafkaCliUsage()}\n`);
+        return 0;
+    }
     let options: KafkaCliOptions;
     let lane: LaneModel;
     try {

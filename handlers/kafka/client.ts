@@ -1,6 +1,6 @@
 /**
  * A kafkajs client for a `KafkaRuntime`: brokers, TLS, and SASL (MSK IAM
- * through OAUTHBEARER with a token signed here, or SCRAM with the username and
+ * through OAUTHBEARER with a token from AWS's signer, see msk-iam.ts, or SCRAM with the username and
  * password read from Secrets Manager when the client is built, never from code
  * or environment). kafkajs' own log lines go to the handler logger (warnings
  * and errors only).
@@ -10,7 +10,7 @@ import { Kafka, KafkaConfig, logLevel, LogEntry, RetryOptions, SASLOptions } fro
 import type { KafkaRuntime } from "../../model/runtime-config";
 import { HandlerLogger, silentLogger } from "../shared/logger";
 import { KafkaDefaults } from "./constants";
-import { AwsCredentials, signMskIamToken } from "./msk-iam";
+import { AwsCredentials, mskIamTokenProvider } from "./msk-iam";
 
 /** Something that yields AWS credentials (an SDK v3 client's `config.credentials`). */
 export type CredentialsProvider = () => Promise<AwsCredentials>;
@@ -63,12 +63,11 @@ async function saslOf(runtime: KafkaRuntime, deps: KafkaClientDeps): Promise<SAS
     const sasl = runtime.sasl;
     if (!sasl) return undefined;
     if (sasl.mechanism === "aws-iam") {
-        const credentials = credentialsFrom(deps);
         const region = sasl.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "";
         return {
             mechanism: "oauthbearer",
             // Called for every new connection: a fresh token each time (they live 15 minutes at most).
-            oauthBearerProvider: async () => ({ value: signMskIamToken({ region, credentials: await credentials() }).token }),
+            oauthBearerProvider: mskIamTokenProvider(region, credentialsFrom(deps)),
         };
     }
     const client = deps.secrets ?? new SecretsManagerClient({});

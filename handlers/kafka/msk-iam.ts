@@ -1,98 +1,52 @@
 /**
- * The MSK IAM authentication token: what AWS's `aws-msk-iam-sasl-signer-js`
- * produces, done here with node:crypto so the router zip needs no extra
- * package. kafkajs sends it with the OAUTHBEARER SASL mechanism, which MSK
- * accepts on its IAM listener (port 9098).
+ * MSK IAM authentication for kafkajs: the OAUTHBEARER token is made by AWS's
+ * own signer, `aws-msk-iam-sasl-signer-js` (generateAuthTokenFromCredentialsProvider:
+ * a SigV4 presigned `GET https://kafka.<region>.amazonaws.com/?Action=kafka-cluster:Connect`,
+ * base64url), which MSK accepts on its IAM listener (port 9098).
  *
- * The token is a SigV4 presigned URL for `GET https://kafka.<region>.amazonaws.com/?Action=kafka-cluster:Connect`
- * (service `kafka-cluster`, signed header `host`, empty payload, valid for at
- * most 15 minutes and never longer than the credentials), with a `User-Agent`
- * query parameter added after signing, base64url-encoded without padding.
- * test/kafka/msk-iam.test.ts holds tokens the official signer produced for
- * fixed inputs; this function reproduces them byte for byte.
+ * The signer is required on the first token, not when this module loads: it
+ * loads @aws-sdk/client-sts and @aws-sdk/credential-providers at its top,
+ * which SCRAM and plaintext clients never need. The router's zip carries it
+ * only when the pipeline has Kafka lanes (FunctionPackages.kafkaRouter).
  */
-import { createHash, createHmac } from "crypto";
+import type { generateAuthTokenFromCredentialsProvider } from "aws-msk-iam-sasl-signer-js";
 
 export const MskIamToken = {
-    service: "kafka-cluster",
-    action: "kafka-cluster:Connect",
-    /** Longest validity MSK accepts. */
+    /** Longest validity MSK accepts (the signer's EXPIRY_IN_SECONDS). */
     maxExpirySeconds: 900,
-    userAgent: "webhook-pipeline-msk-iam/1",
 } as const;
 
 export interface AwsCredentials {
     readonly accessKeyId: string;
     readonly secretAccessKey: string;
     readonly sessionToken?: string;
-    /** When temporary credentials expire; the token never outlives them. */
+    /** When temporary credentials expire. */
     readonly expiration?: Date;
 }
 
-export interface MskIamTokenOptions {
-    readonly region: string;
-    readonly credentials: AwsCredentials;
-    /** Signing time. @default now */
-    readonly now?: Date;
-    /** Sent as the `User-Agent` query parameter (not signed). @default MskIamToken.userAgent */
-    readonly userAgent?: string;
+/**
+ * The credentials as the signer gets them. Signer 1.0.3 takes the token's
+ * lifetime from `expiration` unrounded, `min((expiration - now) / 1000, 900)`,
+ * so credentials with less than 15 minutes left give a fractional
+ * `X-Amz-Expires` (e.g. 299.873), which is not a valid SigV4 expiry
+ * (aws/aws-msk-iam-sasl-signer-js pull request #33, "Account for partial
+ * seconds in credential expiration", open). Without `expiration` the token
+ * says 900 s; a presigned request still stops being valid when its temporary
+ * credentials expire, and kafkajs reconnects with a fresh token then.
+ */
+export function signerCredentials(credentials: AwsCredentials, now = Date.now()): AwsCredentials {
+    const { expiration, ...rest } = credentials;
+    if (!expiration || expiration.getTime() - now >= MskIamToken.maxExpirySeconds * 1000) return credentials;
+    return rest;
 }
 
-export interface SignedToken {
-    readonly token: string;
-    /** Epoch ms after which MSK refuses the token. */
-    readonly expiresAt: number;
-}
-
-/** RFC 3986 encoding as SigV4 wants it (`encodeURIComponent` plus `!'()*`). */
-function escapeUri(value: string): string {
-    return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-function queryString(query: Record<string, string>): string {
-    return Object.keys(query)
-        .sort()
-        .map((key) => `${escapeUri(key)}=${escapeUri(query[key])}`)
-        .join("&");
-}
-
-const sha256Hex = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
-const hmac = (key: Buffer | string, text: string) => createHmac("sha256", key).update(text, "utf8").digest();
-
-/** `2024-05-17T12:34:56.789Z` -> `20240517T123456Z` */
-function amzDate(date: Date): string {
-    return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
-}
-
-/** Sign a token for the region's MSK IAM endpoint. Pure: same inputs, same token. */
-export function signMskIamToken(options: MskIamTokenOptions): SignedToken {
-    const { region, credentials } = options;
+/** kafkajs' `oauthBearerProvider` for MSK IAM: a fresh token from AWS's signer on every call (each new connection). */
+export function mskIamTokenProvider(region: string, credentials: () => Promise<AwsCredentials>): () => Promise<{ value: string }> {
     if (!region) throw new Error("MSK IAM token: region is required (set AWS_REGION)");
-    if (!credentials.accessKeyId || !credentials.secretAccessKey) throw new Error("MSK IAM token: AWS credentials are required");
-    const now = options.now ?? new Date();
-    const lifetimeSeconds = credentials.expiration ? Math.floor((credentials.expiration.getTime() - now.getTime()) / 1000) : MskIamToken.maxExpirySeconds;
-    const expiresIn = Math.max(1, Math.min(lifetimeSeconds, MskIamToken.maxExpirySeconds));
-    const host = `kafka.${region}.amazonaws.com`;
-    const longDate = amzDate(now);
-    const shortDate = longDate.slice(0, 8);
-    const scope = `${shortDate}/${region}/${MskIamToken.service}/aws4_request`;
-
-    const query: Record<string, string> = {
-        Action: MskIamToken.action,
-        "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
-        "X-Amz-Credential": `${credentials.accessKeyId}/${scope}`,
-        "X-Amz-Date": longDate,
-        "X-Amz-Expires": String(expiresIn),
-        "X-Amz-SignedHeaders": "host",
+    return async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const signer = require("aws-msk-iam-sasl-signer-js") as { generateAuthTokenFromCredentialsProvider: typeof generateAuthTokenFromCredentialsProvider };
+        const { token } = await signer.generateAuthTokenFromCredentialsProvider({ region, awsCredentialsProvider: async () => signerCredentials(await credentials()) });
+        return { value: token };
     };
-    if (credentials.sessionToken) query["X-Amz-Security-Token"] = credentials.sessionToken;
-
-    const canonicalRequest = ["GET", "/", queryString(query), `host:${host}\n`, "host", sha256Hex("")].join("\n");
-    const stringToSign = ["AWS4-HMAC-SHA256", longDate, scope, sha256Hex(canonicalRequest)].join("\n");
-    const signingKey = hmac(hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, shortDate), region), MskIamToken.service), "aws4_request");
-    query["X-Amz-Signature"] = createHmac("sha256", signingKey).update(stringToSign, "utf8").digest("hex");
-    query["User-Agent"] = options.userAgent ?? MskIamToken.userAgent;
-
-    const url = `https://${host}/?${queryString(query)}`;
-    return { token: Buffer.from(url, "utf8").toString("base64url"), expiresAt: now.getTime() + expiresIn * 1000 };
 }

@@ -9,7 +9,7 @@ import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SendMessageC
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { bundleOf, loadBundle, sdkClientsLoadedAtStart } from "../../scripts/bundles";
-import { motoProvisioner } from "../../scripts/moto-provisioner";
+import { motoProvisioner } from "../support/moto-provisioner";
 import { MockSession, settled, setupMocks, valueOf } from "../../scripts/pulumi-mocks";
 import { encodeEnvelope } from "../../model/envelope";
 import { toLambdaEvent } from "../../local/sqs-event";

@@ -6,6 +6,10 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import type { WebhookPipeline, WebhookPipelineArgs } from "../../components";
 import { kafkaDeploymentProblems, mskArns, NetworkInterfacesSid } from "../../components/kafka";
 import { bundleOf, loadBundle, missingPackages, sdkClientsLoadedAtStart } from "../../scripts/bundles";
@@ -204,6 +208,42 @@ describe("Kafka lane: MSK Serverless (mocks)", function () {
         expect(router.indexJs).to.include("boot-mock1234.c2.kafka-serverless.us-east-1.amazonaws.com:9098");
         expect(router.indexJs).to.match(/require\("kafkajs(\/index\.js)?"\)/);
         console.log(`      [kafka] router zip with kafkajs: ${(router.zipBytes / 1024).toFixed(0)} KiB`);
+    });
+
+    it("THEN the router's zip carries AWS's MSK IAM signer and no @aws-sdk/* or @types/*, and laid out as Lambda runs it (the zip in /var/task, only the SDK from the runtime) it signs a token", async () => {
+        // Prepare: the zip's folders in a task folder; a runtime folder holding only @aws-sdk (NODE_PATH, as Lambda sets it)
+        const router = await bundleOf(g.one("aws:lambda/function:Function", "kl-router-fn"));
+        const posix = router.paths.map((p) => p.split(path.sep).join("/"));
+        expect(posix).to.include("node_modules/aws-msk-iam-sasl-signer-js");
+        expect(posix.filter((p) => /node_modules\/@(aws-sdk|types)\//.test(p))).to.deep.equal([]);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wp-lambda-"));
+        try {
+            const task = path.join(dir, "task");
+            for (const p of router.paths) fs.cpSync(path.resolve(p), path.join(task, p), { recursive: true, dereference: true });
+            fs.writeFileSync(path.join(task, "__index.js"), router.indexJs);
+            fs.mkdirSync(path.join(dir, "runtime", "node_modules"), { recursive: true });
+            fs.symlinkSync(path.resolve("node_modules", "@aws-sdk"), path.join(dir, "runtime", "node_modules", "@aws-sdk"));
+            const script = [
+                "const task = process.cwd();",
+                "const handler = require(task + '/__index.js').handler;",
+                "const signer = require.resolve('aws-msk-iam-sasl-signer-js', { paths: [task] });",
+                "require(signer).generateAuthTokenFromCredentialsProvider({ region: 'us-east-1', awsCredentialsProvider: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' }) })",
+                "  .then((t) => process.stdout.write(JSON.stringify({ handler: typeof handler, signer, token: t.token })));",
+            ].join("\n");
+
+            // Act
+            const out = execFileSync(process.execPath, ["-e", script], { cwd: task, encoding: "utf8", env: { PATH: process.env.PATH ?? "", NODE_PATH: path.join(dir, "runtime", "node_modules"), AWS_REGION: "us-east-1", NODE_NO_WARNINGS: "1", POWERTOOLS_LOG_LEVEL: "ERROR" } });
+
+            // Assess
+            const { handler, signer, token } = JSON.parse(out) as { handler: string; signer: string; token: string };
+            expect(handler).to.equal("function");
+            expect(signer.startsWith(fs.realpathSync(task))).to.equal(true);
+            const url = new URL(Buffer.from(token, "base64url").toString("utf8"));
+            expect(url.host).to.equal("kafka.us-east-1.amazonaws.com");
+            expect(url.searchParams.get("Action")).to.equal("kafka-cluster:Connect");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("THEN the dashboard charts the Kafka lane's worker beside the SQS lanes", () => {

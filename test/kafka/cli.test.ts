@@ -46,6 +46,13 @@ describe("Kafka lane commands", function () {
             const options = parseKafkaCliArgs(["--lane", "stripe-default", "--sasl", "aws-iam", "--offset=12", "--partition", "2"], { KAFKA_BROKERS: "b-1:9098, b-2:9098", WEBHOOK_IDEMPOTENCY_TABLE: "t", WEBHOOK_ARCHIVE_BUCKET: "b" }, { replay: true });
             expect(options).to.deep.include({ lane: "stripe-default", brokers: ["b-1:9098", "b-2:9098"], table: "t", bucket: "b", sasl: "aws-iam", offset: "12", partition: 2, stack: "dev", pipeline: "webhooks" });
         });
+
+        it("GIVEN --stack-file THEN it is the same as --stack, and both at once is refused", () => {
+            const base = ["--lane", "a-default", "--table", "t", "--bucket", "b", "--brokers", "k:9092"];
+            expect(parseKafkaCliArgs([...base, "--stack-file", "stacks/Pulumi.x.yaml"]).stack).to.equal("stacks/Pulumi.x.yaml");
+            expect(parseKafkaCliArgs([...base, "--stack", "prod"]).stack).to.equal("prod");
+            expect(() => parseKafkaCliArgs([...base, "--stack", "prod", "--stack-file", "x.yaml"])).to.throw(CliUsageError, "give one of --stack and --stack-file");
+        });
     });
 
     describe("on the broker", () => {
@@ -68,7 +75,7 @@ describe("Kafka lane commands", function () {
             await createTopics([{ topic, partitions: 2 }]);
             const startedAt = new Date(Date.now() - 1000);
             await produce(topic, Array.from({ length: 12 }, (_, i) => ({ key: `k${i % 4}`, value: laneMessage({ eventId: `${pipeline}-${i}`, orderingKey: `k${i % 4}` }) })));
-            const args = ["--lane", "acme-default", "--stack-file", stack, "--pipeline", pipeline, "--table", table, "--bucket", "unused", "--brokers", kafkaRuntime().brokers.join(","), "--replication", "1"];
+            const args = ["--lane", "acme-default", "--stack", stack, "--pipeline", pipeline, "--table", table, "--bucket", "unused", "--brokers", kafkaRuntime().brokers.join(","), "--replication", "1"];
 
             // Act: the consumer command until it committed everything, then SIGTERM
             const consumer = spawn(process.execPath, [join(__dirname, "..", "..", "handlers", "kafka", "cli.js"), ...args], { env: process.env, stdio: ["ignore", "ignore", "pipe"] });

@@ -18,7 +18,7 @@ import { encodeEnvelope } from "../../model/envelope";
 import type { LaneMessage } from "../../model/lane-message";
 import { getPlugin } from "../../providers";
 import { bundleOf, loadBundle } from "../../scripts/bundles";
-import { motoProvisioner } from "../../scripts/moto-provisioner";
+import { motoProvisioner } from "../support/moto-provisioner";
 import { MockSession, settled, setupMocks, valueOf } from "../../scripts/pulumi-mocks";
 import { services } from "../support/services";
 import { kafkaClient, readAll, requireKafka, unique } from "./support/kafka";

@@ -1,13 +1,18 @@
 /**
- * The MSK IAM token reproduces AWS's official signer (aws-msk-iam-sasl-signer-js
- * 1.0.3, `generateAuthTokenFromCredentialsProvider`) byte for byte. The
- * expected tokens were produced by that package for the fixed credentials,
- * region and signing time below (its `User-Agent` included), so a change that
- * breaks the signature fails here rather than with an authentication error
- * against MSK.
+ * MSK IAM tokens come from AWS's signer (aws-msk-iam-sasl-signer-js, pinned
+ * at 1.0.3) through our wiring: the `oauthBearerProvider` kafkaConfigOf hands
+ * kafkajs. The expected tokens were produced by that package's
+ * `generateAuthTokenFromCredentialsProvider` for the fixed credentials, region
+ * and signing time below (its `User-Agent` included), so this fails when the
+ * wiring passes the wrong region or credentials, hands kafkajs anything but
+ * the token, or the pinned signer changes its output. The signer reads the
+ * clock itself (`new Date()` in @smithy/signature-v4's presign, `Date.now()`
+ * for the lifetime): the time is fixed by freezing `Date` while a token is made.
  */
 import { expect } from "chai";
-import { MskIamToken, signMskIamToken } from "../../handlers/kafka/msk-iam";
+import { generateAuthTokenFromCredentialsProvider } from "aws-msk-iam-sasl-signer-js";
+import { kafkaConfigOf } from "../../handlers/kafka/client";
+import { AwsCredentials, MskIamToken, mskIamTokenProvider, signerCredentials } from "../../handlers/kafka/msk-iam";
 
 const now = new Date(Date.UTC(2024, 4, 17, 12, 34, 56));
 const officialUserAgent = "aws-msk-iam-sasl-signer-js/1.0.3";
@@ -28,27 +33,89 @@ const vectors = [
     },
 ];
 
-describe("MSK IAM token (OAUTHBEARER for kafkajs)", () => {
+/** Run `fn` with the clock stopped at `time` (every `new Date()` and `Date.now()` inside it). */
+async function at<T>(time: Date, fn: () => Promise<T>): Promise<T> {
+    const RealDate = Date;
+    const fixed = time.getTime();
+    class FrozenDate extends RealDate {
+        constructor(...args: unknown[]) {
+            if (args.length === 0) super(fixed);
+            else super(...(args as [string | number | Date]));
+        }
+        static now(): number {
+            return fixed;
+        }
+    }
+    globalThis.Date = FrozenDate as DateConstructor;
+    try {
+        return await fn();
+    } finally {
+        globalThis.Date = RealDate;
+    }
+}
+
+/** The token provider kafkajs gets for MSK IAM with these credentials. */
+async function kafkajsTokenProvider(region: string, credentials: AwsCredentials): Promise<() => Promise<{ value: string }>> {
+    const config = await kafkaConfigOf({ brokers: [`boot-abc.kafka-serverless.${region}.amazonaws.com:9098`], ssl: true, sasl: { mechanism: "aws-iam", region }, replicationFactor: 3 }, { credentials: async () => credentials });
+    const sasl = config.sasl as { mechanism: string; oauthBearerProvider: () => Promise<{ value: string }> };
+    expect(sasl.mechanism).to.equal("oauthbearer");
+    return sasl.oauthBearerProvider;
+}
+
+const queryOf = (token: string) => new URL(Buffer.from(token, "base64url").toString("utf8")).searchParams;
+
+describe("MSK IAM token (OAUTHBEARER for kafkajs, signed by aws-msk-iam-sasl-signer-js)", () => {
     for (const v of vectors) {
-        it(`GIVEN ${v.name} THEN the token equals the official signer's`, () => {
-            const signed = signMskIamToken({ region: "us-east-1", credentials: v.credentials, now, userAgent: officialUserAgent });
-            expect(signed).to.deep.equal({ token: v.token, expiresAt: now.getTime() + 900_000 });
+        it(`GIVEN ${v.name} THEN kafkajs gets exactly the official signer's token for them`, async () => {
+            // Prepare
+            const provider = await kafkajsTokenProvider("us-east-1", v.credentials);
+
+            // Act: our wiring and the vendor called directly, at the same fixed time
+            const handed = await at(now, provider);
+            const vendor = await at(now, () => generateAuthTokenFromCredentialsProvider({ region: "us-east-1", awsCredentialsProvider: async () => v.credentials }));
+
+            // Assess
+            expect(handed).to.deep.equal({ value: v.token });
+            expect(vendor).to.deep.equal({ token: v.token, expiryTime: now.getTime() + MskIamToken.maxExpirySeconds * 1000 });
         });
     }
 
-    it("GIVEN credentials that expire in 5 minutes THEN the token expires with them, not after 15 minutes", () => {
-        const expiration = new Date(now.getTime() + 300_000);
-        const signed = signMskIamToken({ region: "eu-west-1", credentials: { ...vectors[1].credentials, expiration }, now });
-        const url = new URL(Buffer.from(signed.token, "base64url").toString("utf8"));
-        expect(url.host).to.equal("kafka.eu-west-1.amazonaws.com");
-        expect(url.searchParams.get("X-Amz-Expires")).to.equal("300");
-        expect(url.searchParams.get("X-Amz-Credential")).to.equal("ASIAEXAMPLE/20240517/eu-west-1/kafka-cluster/aws4_request");
-        expect(url.searchParams.get("User-Agent")).to.equal(MskIamToken.userAgent);
-        expect(signed.expiresAt).to.equal(expiration.getTime());
-        expect(signed.token).to.not.match(/[=+/]/);
+    it("GIVEN two connections a second apart THEN each gets a token of its own time", async () => {
+        const provider = await kafkajsTokenProvider("us-east-1", vectors[0].credentials);
+        const first = await at(now, provider);
+        const second = await at(new Date(now.getTime() + 1000), provider);
+        expect(queryOf(first.value).get("X-Amz-Date")).to.equal("20240517T123456Z");
+        expect(queryOf(second.value).get("X-Amz-Date")).to.equal("20240517T123457Z");
+    });
+
+    it("GIVEN credentials with 5 min 0.5 s left THEN the signer alone writes X-Amz-Expires=300.5 (its open bug) and kafkajs gets a whole 900 for the region", async () => {
+        // Prepare
+        const expiring = { ...vectors[1].credentials, expiration: new Date(now.getTime() + 300_500) };
+        const provider = await kafkajsTokenProvider("eu-west-1", expiring);
+
+        // Act
+        const vendor = await at(now, () => generateAuthTokenFromCredentialsProvider({ region: "eu-west-1", awsCredentialsProvider: async () => expiring }));
+        const handed = await at(now, provider);
+
+        // Assess: when a signer that rounds is pinned, the first line fails: then drop signerCredentials
+        expect(queryOf(vendor.token).get("X-Amz-Expires")).to.equal("300.5");
+        const query = queryOf(handed.value);
+        expect(new URL(Buffer.from(handed.value, "base64url").toString("utf8")).host).to.equal("kafka.eu-west-1.amazonaws.com");
+        expect(query.get("X-Amz-Expires")).to.equal("900");
+        expect(query.get("X-Amz-Credential")).to.equal("ASIAEXAMPLE/20240517/eu-west-1/kafka-cluster/aws4_request");
+        expect(query.get("X-Amz-Security-Token")).to.equal(expiring.sessionToken);
+        expect(query.get("User-Agent")).to.equal(officialUserAgent);
+        expect(handed.value).to.not.match(/[=+/]/);
+    });
+
+    it("GIVEN credentials that outlive a token, or carry no expiration THEN the signer gets them as they are", () => {
+        const long = { ...vectors[1].credentials, expiration: new Date(now.getTime() + 900_000) };
+        expect(signerCredentials(long, now.getTime())).to.equal(long);
+        expect(signerCredentials(vectors[0].credentials, now.getTime())).to.equal(vectors[0].credentials);
+        expect(signerCredentials({ ...long, expiration: new Date(now.getTime() + 899_999) }, now.getTime())).to.deep.equal(vectors[1].credentials);
     });
 
     it("GIVEN no region THEN it says to set AWS_REGION", () => {
-        expect(() => signMskIamToken({ region: "", credentials: vectors[0].credentials })).to.throw("set AWS_REGION");
+        expect(() => mskIamTokenProvider("", async () => vectors[0].credentials)).to.throw("set AWS_REGION");
     });
 });

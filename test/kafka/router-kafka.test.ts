@@ -16,7 +16,7 @@ import type { LaneMessage } from "../../model/lane-message";
 import { buildPipelineModel, PipelineModel } from "../../model/pipeline";
 import type { KafkaRuntime, RouterRuntimeConfig } from "../../model/runtime-config";
 import { getPlugin } from "../../providers";
-import { freePort } from "../../scripts/services/free-port";
+import { freePort } from "../../local/services/free-port";
 import { services } from "../support/services";
 import { kafkaClient, kafkaRuntime, readAll, requireKafka, unique } from "./support/kafka";
 

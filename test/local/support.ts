@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { repoRoot, secretEnvName } from "../../local/stack";
 import type { PipelineStatus } from "../../local/status";
-import { freePort } from "../../scripts/services/free-port";
+import { freePort } from "../../local/services/free-port";
 
 export const fixture = (name: string) => path.join(repoRoot(), "test", "local", "fixtures", name);
 

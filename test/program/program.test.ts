@@ -3,9 +3,9 @@
  * stack's config, under the mock runtime (what `npm run synth` prints).
  */
 import { expect } from "chai";
-import { readStackConfig, loadStackConfig } from "../../components/stack-config";
+import { loadStackConfig } from "../../components/stack-config";
 import { ConfigError } from "../../model/config";
-import { readStackFile, stackFile } from "../../scripts/pulumi-mocks";
+import { readStackConfig, readStackFile, resolveStackFile } from "../../model/stack-config";
 import { synth, SynthResult } from "../../scripts/synth";
 import * as fs from "fs";
 import * as path from "path";
@@ -16,7 +16,7 @@ describe("the program with Pulumi.dev.yaml (mocks)", function () {
     let result: SynthResult;
 
     before(async () => {
-        const { config, secretKeys } = readStackFile(stackFile("dev"));
+        const { config, secretKeys } = readStackFile(resolveStackFile("dev").file);
         result = await synth("dev", config, secretKeys);
     });
 
@@ -71,7 +71,7 @@ describe("stack config reading", () => {
     });
 
     it("GIVEN secure values THEN they are kept out of the values read, and the key is marked secret", () => {
-        const { config, secretKeys } = readStackFile(stackFile("dev"));
+        const { config, secretKeys } = readStackFile(resolveStackFile("dev").file);
         expect(secretKeys).to.deep.equal(["webhook-pipeline:providers"]);
         const { values, problems } = readStackConfig(config, (k) => secretKeys.includes(k));
         expect(problems).to.deep.equal([]);

@@ -118,7 +118,7 @@ export async function motoPython(): Promise<string> {
  * compiled, so it is read from the source tree (dist/ has no copy).
  */
 export function motoLauncherPath(): string {
-    return join(repoRoot(), "scripts", "services", "moto-launcher.py");
+    return join(repoRoot(), "local", "services", "moto-launcher.py");
 }
 
 /** Start moto (moto-launcher.py) on 127.0.0.1 and wait until it answers HTTP. */

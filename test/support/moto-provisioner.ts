@@ -12,7 +12,7 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { randomBytes } from "crypto";
-import { plain, Provisioner } from "./pulumi-mocks";
+import { plain, Provisioner } from "../../scripts/pulumi-mocks";
 
 export function motoProvisioner(endpoint = process.env.AWS_ENDPOINT_URL): Provisioner {
     if (!endpoint) throw new Error("motoProvisioner needs AWS_ENDPOINT_URL (run through `npm test`, which starts moto)");
