@@ -28,6 +28,8 @@ export interface DeliveryReport {
     readonly outcome: "delivered" | "permanent" | "retryable";
     /** HTTP status; undefined for a timeout or a connection error. */
     readonly status?: number;
+    /** Epoch ms when the request started. */
+    readonly startedAt: number;
     /** Milliseconds from the request's start to the answer's headers. */
     readonly ms: number;
 }
@@ -94,7 +96,7 @@ export function createDeliverer(deps: DelivererDeps): Deliver {
         await deps.pacer?.()?.acquire();
         const started = now();
         const report = (outcome: DeliveryReport["outcome"], status?: number): DeliveryReport => {
-            const r: DeliveryReport = { provider: event.provider, lane: event.lane, outcome, status, ms: now() - started };
+            const r: DeliveryReport = { provider: event.provider, lane: event.lane, outcome, status, startedAt: started, ms: now() - started };
             deps.onAttempt?.(r);
             return r;
         };

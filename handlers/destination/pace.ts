@@ -26,17 +26,30 @@ async function sleepUntil(at: number): Promise<void> {
     for (let left = at - performance.now(); left > 0; left = at - performance.now()) await sleep(Math.ceil(left));
 }
 
-/** A pacer spacing starts `paceMs` apart; undefined or 0: no pacing. */
+/**
+ * A pacer spacing starts at least `paceMs` apart; undefined or 0: no pacing.
+ * The next start is counted from the moment a start really happened, not
+ * from when it was planned: a start delayed by a busy event loop must not
+ * let the next one follow it closer than the pace. Concurrent callers (a
+ * Kafka invocation's partitions) queue for their turn.
+ */
 export function createPacer(paceMs: number | undefined): Pacer {
     if (!paceMs) return { acquire: async () => undefined, release: async () => undefined };
     let next = -Infinity;
+    let turn: Promise<void> = Promise.resolve();
     return {
-        async acquire() {
-            const at = Math.max(performance.now(), next);
-            next = at + paceMs;
-            await sleepUntil(at);
+        acquire() {
+            const mine = turn.then(async () => {
+                await sleepUntil(next);
+                next = performance.now() + paceMs;
+            });
+            turn = mine;
+            return mine;
         },
-        release: () => sleepUntil(next),
+        async release() {
+            await turn;
+            await sleepUntil(next);
+        },
     };
 }
 
