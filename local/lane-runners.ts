@@ -131,8 +131,8 @@ export async function startSqsLaneRunner(context: LaneRunnerContext): Promise<La
                 );
                 return response.batchItemFailures.map((f) => f.itemIdentifier);
             } finally {
-                // The slot is handed over only once its pace has passed, as the Lambda worker does.
-                await pacer.release();
+                // Back to the pool at once: the pacer keeps its next start time, so whichever batch takes it waits for it
+                // at its first start (a Lambda invocation cannot hand its pacer over, and waits out its pace instead).
                 pacers.give(pacer);
             }
         },
