@@ -68,7 +68,7 @@ function invocationContext(lane: LaneModel): Context {
  */
 function countedProcessor({ lane, resources, clients, handler, stats }: LaneRunnerContext, log: LocalLogger, pacer?: () => Pacer | undefined): (text: string, options?: ProcessOptions) => Promise<Outcome> {
     const config = resources.workers[lane.id];
-    const own = laneHandler(config, handler, { secrets: cachedSecretReader(clients.secrets), onAttempt: (r) => stats.onDelivery(r), pacer });
+    const own = laneHandler(config, handler, { secrets: () => cachedSecretReader(clients.secrets), onAttempt: (r) => stats.onDelivery(r), pacer });
     const process_ = createLaneProcessor({ config, handler: own.handler, s3: clients.s3, dynamo: clients.dynamo, logger: log });
     return async (text, options = {}) => {
         const attempt = options.attempt ?? 1;
@@ -100,7 +100,7 @@ export async function startSqsLaneRunner(context: LaneRunnerContext): Promise<La
     const process_ = countedProcessor(context, log, () => current.getStore());
     // Messages whose retry delay the worker set (retry schedule, Retry-After): the local shortcut leaves them alone.
     const delayed = new Set<string>();
-    const handleRecord = sqsRecordHandler({ config: resources.workers[lane.id], sqs: clients.sqs, process: process_, logger: log, onDelaySet: (id) => delayed.add(id) });
+    const handleRecord = sqsRecordHandler({ config: resources.workers[lane.id], sqs: () => clients.sqs, process: process_, logger: log, onDelaySet: (id) => delayed.add(id) });
     const poller = startPoller({
         sqs: clients.sqs,
         queueUrl: queue.queue.url,

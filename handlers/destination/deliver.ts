@@ -17,7 +17,7 @@ import type { WebhookEvent } from "../../model/lane-message";
 import type { DestinationRuntime } from "../../model/runtime-config";
 import type { HandlerContext, WebhookHandler } from "../app/types";
 import { SecretCache, SecretReader } from "../shared/secrets";
-import { DeliveryPermanentError, DeliveryRetryableError, outcomeOf, parseRetryAfter, readExcerpt } from "./outcome";
+import { outcomeOf, parseRetryAfter, permanentError, readExcerpt, retryableError } from "./outcome";
 import type { Pacer } from "./pace";
 import { signatureHeaders, webhookIdOf } from "./sign";
 
@@ -91,8 +91,8 @@ export function createDeliverer(deps: DelivererDeps): Deliver {
 
     return async function deliver(event, attempt) {
         const secrets = await readSecrets();
-        if (destination.signingSecretId && secrets.signing.length === 0) throw new DeliveryRetryableError(`destination signing secret ${destination.signingSecretId} has no value yet`);
-        if (destination.authSecretId && secrets.auth === undefined) throw new DeliveryRetryableError(`destination auth secret ${destination.authSecretId} has no value yet`);
+        if (destination.signingSecretId && secrets.signing.length === 0) throw retryableError(`destination signing secret ${destination.signingSecretId} has no value yet`);
+        if (destination.authSecretId && secrets.auth === undefined) throw retryableError(`destination auth secret ${destination.authSecretId} has no value yet`);
         await deps.pacer?.()?.acquire();
         const started = now();
         const report = (outcome: DeliveryReport["outcome"], status?: number): DeliveryReport => {
@@ -113,7 +113,7 @@ export function createDeliverer(deps: DelivererDeps): Deliver {
             report("retryable");
             const e = err as Error & { cause?: { code?: string } };
             const what = e.name === "TimeoutError" ? `no answer within ${destination.timeoutSeconds} s` : `${e.cause?.code ?? e.name}: ${e.message}`;
-            throw new DeliveryRetryableError(`destination ${destination.url}: ${what}`);
+            throw retryableError(`destination ${destination.url}: ${what}`);
         }
         const outcome = outcomeOf(res.status);
         if (outcome === "delivered") {
@@ -124,18 +124,18 @@ export function createDeliverer(deps: DelivererDeps): Deliver {
         const excerpt = await readExcerpt(res.body);
         if (outcome === "retryable") {
             report("retryable", res.status);
-            throw new DeliveryRetryableError(`destination answered ${res.status}${excerpt ? `: ${excerpt}` : ""}`, res.status, parseRetryAfter(res.headers.get("retry-after"), now()));
+            throw retryableError(`destination answered ${res.status}${excerpt ? `: ${excerpt}` : ""}`, res.status, parseRetryAfter(res.headers.get("retry-after"), now()));
         }
         if (res.status === 401 || res.status === 403) {
             const fresh = await readSecrets(SecretCache.refreshAfterMs).catch(() => secrets);
             if (JSON.stringify(fresh) !== JSON.stringify(secrets)) {
                 report("retryable", res.status);
-                throw new DeliveryRetryableError(`destination answered ${res.status} and its secret changed since it was read: retried with the new one`, res.status);
+                throw retryableError(`destination answered ${res.status} and its secret changed since it was read: retried with the new one`, res.status);
             }
         }
         report("permanent", res.status);
         const where = res.status >= 300 && res.status < 400 ? ` (redirect to ${res.headers.get("location") ?? "?"} not followed)` : "";
-        throw new DeliveryPermanentError(`destination answered ${res.status}${where}${excerpt ? `: ${excerpt}` : ""}`, res.status, excerpt.slice(0, DestinationDefaults.excerptChars + 3));
+        throw permanentError(`destination answered ${res.status}${where}${excerpt ? `: ${excerpt}` : ""}`, res.status, excerpt.slice(0, DestinationDefaults.excerptChars + 3));
     };
 }
 

@@ -10,7 +10,8 @@ import { createPacer, Pacer } from "./pace";
 
 export { createDeliverer, destinationHandler, deliveryHeaders } from "./deliver";
 export type { Deliver, DeliveryReport } from "./deliver";
-export { DeliveryPermanentError, DeliveryRetryableError, outcomeOf, parseRetryAfter } from "./outcome";
+export { asPermanent, asRetryable, outcomeOf, parseRetryAfter, permanentError, retryableError } from "./outcome";
+export type { DeliveryPermanentError, DeliveryRetryableError } from "./outcome";
 export { createPacer, createPacerPool } from "./pace";
 export type { Pacer, PacerPool } from "./pace";
 export { retryDelaySeconds, nominalDelaySeconds } from "./retry";
@@ -27,7 +28,8 @@ export function laneHandler(
     config: WorkerRuntimeConfig,
     handler: WebhookHandler,
     deps: {
-        readonly secrets: SecretReader;
+        /** Needed by destination lanes (their secrets are read at run time). */
+        readonly secrets?: () => SecretReader;
         readonly onAttempt?: (report: DeliveryReport) => void;
         /** The pacer of the current call, when one process runs several workers (the local pool). @default one pacer for the process */
         readonly pacer?: () => Pacer | undefined;
@@ -35,5 +37,6 @@ export function laneHandler(
 ): LaneHandler {
     const pacer = createPacer(config.destination?.paceMs);
     if (!config.destination) return { handler, pacer };
-    return { handler: destinationHandler(createDeliverer({ destination: config.destination, secrets: deps.secrets, pacer: deps.pacer ?? (() => pacer), onAttempt: deps.onAttempt })), pacer };
+    if (!deps.secrets) throw new Error(`lane ${config.lane} delivers to a destination but its worker has no secret reader`);
+    return { handler: destinationHandler(createDeliverer({ destination: config.destination, secrets: deps.secrets(), pacer: deps.pacer ?? (() => pacer), onAttempt: deps.onAttempt })), pacer };
 }

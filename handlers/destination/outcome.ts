@@ -15,31 +15,51 @@ import { DestinationDefaults } from "../../model/delivery";
 
 export type DeliveryOutcome = "delivered" | "permanent" | "retryable";
 
+/*
+ * The two failures are plain Errors made by factories and told apart by `name`, not classes: a class that
+ * extends Error does not survive Pulumi's function serialization (the uploaded constructor's instances are
+ * not `instanceof Error`, and Powertools idempotency then rethrows them as IdempotencyUnknownError).
+ */
+
 /** A delivery failed in a way that a later attempt may fix. */
-export class DeliveryRetryableError extends Error {
-    public readonly name = "DeliveryRetryableError";
-    constructor(
-        message: string,
-        /** HTTP status, undefined for a timeout or a connection error. */
-        public readonly status?: number,
-        /** The destination's Retry-After, in seconds from now. */
-        public readonly retryAfterSeconds?: number,
-    ) {
-        super(message);
-    }
+export interface DeliveryRetryableError extends Error {
+    readonly name: "DeliveryRetryableError";
+    /** HTTP status, undefined for a timeout or a connection error. */
+    readonly status?: number;
+    /** The destination's Retry-After, in seconds from now. */
+    readonly retryAfterSeconds?: number;
 }
 
 /** A delivery failed in a way no retry fixes (4xx other than 408 and 429, 3xx): dead-letter at once. */
-export class DeliveryPermanentError extends Error {
-    public readonly name = "DeliveryPermanentError";
-    constructor(
-        message: string,
-        public readonly status: number,
-        /** The first characters of the answer's body. */
-        public readonly excerpt: string,
-    ) {
-        super(message);
+export interface DeliveryPermanentError extends Error {
+    readonly name: "DeliveryPermanentError";
+    readonly status: number;
+    /** The first characters of the answer's body. */
+    readonly excerpt: string;
+}
+
+export function retryableError(message: string, status?: number, retryAfterSeconds?: number): DeliveryRetryableError {
+    return Object.assign(new Error(message), { name: "DeliveryRetryableError" as const, status, retryAfterSeconds });
+}
+
+export function permanentError(message: string, status: number, excerpt: string): DeliveryPermanentError {
+    return Object.assign(new Error(message), { name: "DeliveryPermanentError" as const, status, excerpt });
+}
+
+/** The error, or the error it wraps (`cause`), when it is a DeliveryPermanentError. */
+export function asPermanent(err: unknown): DeliveryPermanentError | undefined {
+    return findError(err, "DeliveryPermanentError") as DeliveryPermanentError | undefined;
+}
+
+export function asRetryable(err: unknown): DeliveryRetryableError | undefined {
+    return findError(err, "DeliveryRetryableError") as DeliveryRetryableError | undefined;
+}
+
+function findError(err: unknown, name: string): Error | undefined {
+    for (let e = err as { name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++) {
+        if (e.name === name) return e as Error;
     }
+    return undefined;
 }
 
 /** The outcome of an HTTP status. */

@@ -29,7 +29,7 @@ import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage, Partitioners, Producer } from "kafkajs";
 import type { RetrySchedule } from "../../model/delivery";
 import type { KafkaRuntime } from "../../model/runtime-config";
-import { DeliveryRetryableError } from "../destination/outcome";
+import { asPermanent, asRetryable } from "../destination/outcome";
 import { retryDelaySeconds } from "../destination/retry";
 import { HandlerLogger, silentLogger } from "../shared/logger";
 import type { Outcome, ProcessOptions } from "../worker/worker";
@@ -160,7 +160,7 @@ export async function startLaneConsumer(options: LaneConsumerOptions): Promise<L
      * wait (retry.maxSeconds, else retry.maxMs): a partition sleeping in place holds its messages behind it.
      */
     const waitAfter = (attempt: number, error: Error): number => {
-        const retryAfterSeconds = error instanceof DeliveryRetryableError ? error.retryAfterSeconds : undefined;
+        const retryAfterSeconds = asRetryable(error)?.retryAfterSeconds;
         if (lane.retry) return 1000 * retryDelaySeconds(lane.retry, attempt, { retryAfterSeconds, capSeconds: lane.retry.maxSeconds })!;
         const base = backoffMs(attempt, initialMs, maxMs);
         return retryAfterSeconds === undefined ? base : Math.max(base, Math.min(maxMs, retryAfterSeconds * 1000));
@@ -300,7 +300,7 @@ export async function startLaneConsumer(options: LaneConsumerOptions): Promise<L
                     if (!active()) return "interrupted";
                     continue;
                 }
-                if (permanentErrors.includes(error.name) || attempt >= maxAttempts) {
+                if (permanentErrors.includes(error.name) || asPermanent(error) || attempt >= maxAttempts) {
                     await deadLetter(partition, message, error, attempt);
                     stats.deadLettered += 1;
                     logger.error("message dead-lettered", { lane: lane.id, topic: deadLetterTopic, partition, offset: message.offset, attempts: attempt, error: error.message });

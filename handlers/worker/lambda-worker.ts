@@ -35,7 +35,7 @@ export function lambdaWorker(getConfig: () => WorkerRuntimeConfig, handler: Webh
     metrics.setDefaultDimensions({ lane: config.lane, provider: config.provider });
     // A destination lane delivers to its HTTP service instead of calling the handler module.
     const deliveries: Record<string, number> = {};
-    const lane = laneHandler(config, handler, { secrets: cachedSecretReader(clients.secrets), onAttempt: (r) => (deliveries[r.outcome] = (deliveries[r.outcome] ?? 0) + 1) });
+    const lane = laneHandler(config, handler, { secrets: () => cachedSecretReader(clients.secrets), onAttempt: (r) => (deliveries[r.outcome] = (deliveries[r.outcome] ?? 0) + 1) });
     const processor = createLaneProcessor({
         config,
         handler: lane.handler,

@@ -15,7 +15,7 @@ import { RecordOutcome, sqsRecordHandler } from "./sqs-record";
 export function makeWorkerHandler(getConfig: () => WorkerRuntimeConfig, handler: WebhookHandler) {
     const worker = lambdaWorker(getConfig, handler);
     const { config, logger } = worker;
-    const handleRecord = sqsRecordHandler({ config, sqs: worker.clients.sqs, process: worker.process, logger });
+    const handleRecord = sqsRecordHandler({ config, sqs: () => worker.clients.sqs, process: worker.process, logger });
     return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
         logger.addContext(context);
         const counts: Record<RecordOutcome | "failed", number> = { processed: 0, duplicate: 0, "dead-lettered": 0, failed: 0 };

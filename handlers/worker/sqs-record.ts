@@ -19,7 +19,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSRecord } from "aws-lambda";
 import { Limits } from "../../model/constants";
 import type { WorkerRuntimeConfig } from "../../model/runtime-config";
-import { DeliveryPermanentError, DeliveryRetryableError } from "../destination/outcome";
+import { asPermanent, asRetryable } from "../destination/outcome";
 import { retryDelaySeconds } from "../destination/retry";
 import type { LaneProcess } from "../kafka/consumer";
 import { HandlerLogger, silentLogger } from "../shared/logger";
@@ -37,7 +37,8 @@ export type RecordOutcome = Outcome | "dead-lettered";
 
 export interface SqsRecordDeps {
     readonly config: WorkerRuntimeConfig;
-    readonly sqs: SQSClient;
+    /** A getter: the SQS client (and its package) is created on the first failure, not at a cold start. */
+    readonly sqs: () => SQSClient;
     readonly process: LaneProcess;
     readonly logger?: HandlerLogger;
     /** Called when a failed message's retry delay was set (its visibility changed). */
@@ -45,7 +46,8 @@ export interface SqsRecordDeps {
 }
 
 export function sqsRecordHandler(deps: SqsRecordDeps): (record: SQSRecord, lambdaContext?: Pick<Context, "getRemainingTimeInMillis">) => Promise<RecordOutcome> {
-    const { config, sqs } = deps;
+    const { config } = deps;
+    const sqs = { send: ((command: never) => deps.sqs().send(command)) as SQSClient["send"] };
     const logger = deps.logger ?? silentLogger;
     // SQS lets a message's visibility be extended to 12 h in all from its receive: keep the worker's timeout in hand.
     // (Amazon SQS API Reference, ChangeMessageVisibility: "you can't extend the timeout of a message ... to more than a total visibility timeout of 12 hours".)
@@ -57,23 +59,24 @@ export function sqsRecordHandler(deps: SqsRecordDeps): (record: SQSRecord, lambd
         try {
             return await deps.process(record.body, { attempt, lambdaContext });
         } catch (err) {
-            if (err instanceof DeliveryPermanentError && config.dlqUrl) {
+            const permanent = asPermanent(err);
+            if (permanent && config.dlqUrl) {
                 const fifo = config.dlqUrl.endsWith(".fifo");
                 await sqs.send(
                     new (sqsPackage().SendMessageCommand)({
                         QueueUrl: config.dlqUrl,
                         MessageBody: record.body,
                         MessageAttributes: {
-                            [DeadLetterAttribute.Reason]: { DataType: "String", StringValue: err.message.slice(0, 1024) },
-                            [DeadLetterAttribute.Status]: { DataType: "Number", StringValue: String(err.status) },
+                            [DeadLetterAttribute.Reason]: { DataType: "String", StringValue: permanent.message.slice(0, 1024) },
+                            [DeadLetterAttribute.Status]: { DataType: "Number", StringValue: String(permanent.status) },
                         },
                         ...(fifo ? { MessageGroupId: record.attributes.MessageGroupId ?? "dead-letters", MessageDeduplicationId: record.messageId } : {}),
                     }),
                 );
-                logger.error("destination refused the event for good; it is in the lane's DLQ", { messageId: record.messageId, status: err.status, error: err.message, attempt });
+                logger.error("destination refused the event for good; it is in the lane's DLQ", { messageId: record.messageId, status: permanent.status, error: permanent.message, attempt });
                 return "dead-lettered";
             }
-            const delay = retryDelaySeconds(config.retry, attempt, { retryAfterSeconds: err instanceof DeliveryRetryableError ? err.retryAfterSeconds : undefined, capSeconds });
+            const delay = retryDelaySeconds(config.retry, attempt, { retryAfterSeconds: asRetryable(err)?.retryAfterSeconds, capSeconds });
             if (delay !== undefined && config.queueUrl && record.receiptHandle) {
                 await sqs
                     .send(new (sqsPackage().ChangeMessageVisibilityCommand)({ QueueUrl: config.queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: delay }))

@@ -5,7 +5,10 @@
  * go down (stop listening: connections are refused) and come back on the
  * same port.
  */
+import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
+import * as path from "path";
 import type { AddressInfo } from "net";
 import type { Socket } from "net";
 import { performance } from "perf_hooks";
@@ -49,13 +52,22 @@ export interface TestDestination {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startDestination(responder: Responder = () => ({ status: 200 }), path = "/hooks"): Promise<TestDestination> {
+/**
+ * A self-signed certificate for 127.0.0.1 (test/destination/fixtures, valid for 100 years): for an https
+ * destination, which is what a deployed pipeline may deliver to. A test key, not a secret.
+ */
+export function loopbackTls(): { key: Buffer; cert: Buffer } {
+    const dir = path.resolve(__dirname, "../../../test/destination/fixtures");
+    return { key: fs.readFileSync(path.join(dir, "loopback-key.pem")), cert: fs.readFileSync(path.join(dir, "loopback-cert.pem")) };
+}
+
+export async function startDestination(responder: Responder = () => ({ status: 200 }), urlPath = "/hooks", tls?: { key: Buffer; cert: Buffer }): Promise<TestDestination> {
     let respond = responder;
     const requests: ReceivedRequest[] = [];
     let inFlight = 0;
     let peak = 0;
     const sockets = new Set<Socket>();
-    const server = http.createServer((req, res) => {
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
         const at = performance.now();
         inFlight += 1;
         peak = Math.max(peak, inFlight);
@@ -74,7 +86,8 @@ export async function startDestination(responder: Responder = () => ({ status: 2
             res.writeHead(answer.status, { "content-type": "text/plain", ...(answer.headers ?? {}) });
             res.end(answer.body ?? "");
         });
-    });
+    };
+    const server = tls ? https.createServer(tls, onRequest) : http.createServer(onRequest);
     server.on("connection", (s) => {
         sockets.add(s);
         s.on("close", () => sockets.delete(s));
@@ -94,7 +107,7 @@ export async function startDestination(responder: Responder = () => ({ status: 2
             for (const s of sockets) s.destroy();
         });
     return {
-        url: `http://127.0.0.1:${port}${path}`,
+        url: `${tls ? "https" : "http"}://127.0.0.1:${port}${urlPath}`,
         port,
         requests,
         get inFlight() {
