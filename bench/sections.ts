@@ -5,10 +5,11 @@
  */
 import { kafkaConcurrency, sqsConcurrency } from "./concurrency";
 import { costModel } from "./cost-model";
+import { delivery } from "./delivery";
 import { functionSizeAndStart } from "./function-size";
 import { endToEndLatency } from "./latency";
 import { routerEfficiency } from "./router-efficiency";
 import { synthScale } from "./synth-scale";
 import type { Benchmark } from "./types";
 
-export const benchmarks: readonly Benchmark[] = [routerEfficiency, costModel, functionSizeAndStart, synthScale, sqsConcurrency, kafkaConcurrency, endToEndLatency];
+export const benchmarks: readonly Benchmark[] = [routerEfficiency, costModel, functionSizeAndStart, synthScale, sqsConcurrency, kafkaConcurrency, endToEndLatency, delivery];

@@ -14,6 +14,7 @@ import type { KafkaResources } from "./kafka";
 import { childName } from "./naming";
 import { FunctionPackages } from "./packages";
 import { createQueuePair, QueuePair } from "./queues";
+import type { DestinationSecrets } from "./secrets";
 import { kafkaWorkerFactory, workerConfigOf, workerFactory } from "./runtime";
 
 export interface LaneResources extends QueuePair {
@@ -32,31 +33,44 @@ export interface LaneDependencies {
     readonly bucket: aws.s3.Bucket;
     readonly table: aws.dynamodb.Table;
     readonly handlers: Readonly<Record<string, WebhookHandler>>;
+    /** Lane id -> its destination's secrets (destination lanes only). */
+    readonly destinationSecrets?: Readonly<Record<string, DestinationSecrets>>;
+}
+
+/** The ARNs of a lane's destination secrets, for its worker's config and its exact GetSecretValue grant. */
+function destinationSecretArns(secrets: DestinationSecrets | undefined): pulumi.Output<string[]> {
+    return pulumi.all([secrets?.signing?.arn, secrets?.auth?.arn]).apply((arns) => arns.filter((a): a is string => Boolean(a)));
 }
 
 /** Every SQS lane of the model, in model order. */
 export function createSqsLanes(name: string, model: PipelineModel, deps: LaneDependencies, parent: pulumi.Resource): LaneResources[] {
-    return model.lanes.filter((l) => l.kind === "sqs").map((lane) => createLane(name, lane, deps.bucket, deps.table, deps.handlers[lane.handler], model, parent));
+    return model.lanes.filter((l) => l.kind === "sqs").map((lane) => createLane(name, lane, deps.bucket, deps.table, deps.handlers[lane.handler], model, parent, deps.destinationSecrets?.[lane.id]));
 }
 
 /** Every Kafka lane of the model, in model order; none without Kafka resources. */
 export function createKafkaLanes(name: string, model: PipelineModel, deps: LaneDependencies, kafka: KafkaResources | undefined, parent: pulumi.Resource): KafkaLaneResources[] {
-    return kafka ? model.lanes.filter((l) => l.kind === "kafka").map((lane) => createKafkaLane(name, lane, deps.bucket, deps.table, deps.handlers[lane.handler], model, kafka, parent)) : [];
+    return kafka ? model.lanes.filter((l) => l.kind === "kafka").map((lane) => createKafkaLane(name, lane, deps.bucket, deps.table, deps.handlers[lane.handler], model, kafka, parent, deps.destinationSecrets?.[lane.id])) : [];
 }
 
-function createLane(name: string, lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, handler: WebhookHandler, model: PipelineModel, parent: pulumi.Resource): LaneResources {
+/** What a lane ends in, for descriptions. */
+const endsIn = (lane: LaneModel) => (lane.destination ? `destination ${lane.destination.method} ${lane.destination.url}` : `handler ${lane.handler}`);
+
+function createLane(name: string, lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, handler: WebhookHandler, model: PipelineModel, parent: pulumi.Resource, secrets?: DestinationSecrets): LaneResources {
     const base = childName(name, lane.id);
     const pair = createQueuePair(base, { fifo: lane.ordering, visibilityTimeoutSeconds: lane.visibilityTimeoutSeconds, maxReceiveCount: lane.maxReceiveCount }, parent);
-    const workerConfig = workerConfigOf(lane, bucket, table, model);
+    const workerConfig = workerConfigOf(lane, bucket, table, model, { queue: pair.queue, dlq: pair.dlq, signingSecretArn: secrets?.signing?.arn, authSecretArn: secrets?.auth?.arn });
     const worker = createCallback(
         childName(base, "worker"),
         {
-            description: `Webhook worker for lane ${lane.id} (handler ${lane.handler})`,
+            description: `Webhook worker for lane ${lane.id} (${endsIn(lane)})`,
             factory: workerFactory(workerConfig, handler),
-            statements: pulumi.all([pair.queue.arn, bucket.arn, table.arn]).apply(([queueArn, bucketArn, tableArn]) => [
+            statements: pulumi.all([pair.queue.arn, pair.dlq.arn, bucket.arn, table.arn, destinationSecretArns(secrets)]).apply(([queueArn, dlqArn, bucketArn, tableArn, secretArns]) => [
                 allow(Actions.consumeQueue, queueArn, "ConsumeLane"),
                 allow(Actions.getObject, objectArns(bucketArn, `${ArchivePrefix.Claims}/${lane.provider}`), "ReadClaimChecks"),
                 allow(Actions.idempotency, tableArn, "Idempotency"),
+                // A destination's permanent failure (4xx) goes to the lane's DLQ at once (handlers/worker/sqs-record.ts).
+                ...(lane.destination ? [allow(Actions.sendQueue, dlqArn, "DeadLetterRefused")] : []),
+                ...(secretArns.length ? [allow(Actions.readSecret, secretArns, "ReadDestinationSecrets")] : []),
             ]),
             timeoutSeconds: lane.timeoutSeconds,
             packages: FunctionPackages.worker,
@@ -69,18 +83,19 @@ function createLane(name: string, lane: LaneModel, bucket: aws.s3.Bucket, table:
 }
 
 /** A Kafka lane: no queue; the worker consumes the lane's topic through a Kafka event source mapping. */
-function createKafkaLane(name: string, lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, handler: WebhookHandler, model: PipelineModel, kafka: KafkaResources, parent: pulumi.Resource): KafkaLaneResources {
+function createKafkaLane(name: string, lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, handler: WebhookHandler, model: PipelineModel, kafka: KafkaResources, parent: pulumi.Resource, secrets?: DestinationSecrets): KafkaLaneResources {
     const base = childName(name, lane.id);
-    const workerConfig = workerConfigOf(lane, bucket, table, model);
+    const workerConfig = workerConfigOf(lane, bucket, table, model, { signingSecretArn: secrets?.signing?.arn, authSecretArn: secrets?.auth?.arn });
     const worker = createCallback(
         childName(base, "worker"),
         {
-            description: `Webhook worker for Kafka lane ${lane.id} (topic ${lane.topic}, handler ${lane.handler})`,
+            description: `Webhook worker for Kafka lane ${lane.id} (topic ${lane.topic}, ${endsIn(lane)})`,
             factory: kafkaWorkerFactory(workerConfig, handler),
-            statements: pulumi.all([bucket.arn, table.arn, kafka.workerStatements(lane)]).apply(([bucketArn, tableArn, kafkaStatements]) => [
+            statements: pulumi.all([bucket.arn, table.arn, kafka.workerStatements(lane), destinationSecretArns(secrets)]).apply(([bucketArn, tableArn, kafkaStatements, secretArns]) => [
                 allow(Actions.getObject, objectArns(bucketArn, `${ArchivePrefix.Claims}/${lane.provider}`), "ReadClaimChecks"),
                 allow(Actions.idempotency, tableArn, "Idempotency"),
                 ...kafkaStatements,
+                ...(secretArns.length ? [allow(Actions.readSecret, secretArns, "ReadDestinationSecrets")] : []),
             ]),
             timeoutSeconds: lane.timeoutSeconds,
             packages: FunctionPackages.kafkaWorker,

@@ -39,14 +39,45 @@ export function providerRuntime(p: ProviderModel, secretId: string): ProviderRun
     return { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId, routes: p.routes };
 }
 
-/** What a lane's worker reads at run time (SQS and Kafka lanes alike). */
-export function workerConfigOf(lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, model: PipelineModel): pulumi.Output<WorkerRuntimeConfig> {
-    return pulumi.all([bucket.bucket, table.name]).apply(([bucketName, tableName]) => ({
-        lane: lane.id,
-        provider: lane.provider,
-        bucket: bucketName,
-        idempotencyTable: tableName,
-        idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600,
-        ordering: lane.ordering,
-    }));
+/** Where a lane's worker finds its queue pair and destination secrets (absent ones are left out). */
+export interface WorkerResources {
+    /** SQS lanes: the lane queue and its DLQ. */
+    readonly queue?: { readonly url: pulumi.Input<string> };
+    readonly dlq?: { readonly url: pulumi.Input<string> };
+    readonly signingSecretArn?: pulumi.Input<string>;
+    readonly authSecretArn?: pulumi.Input<string>;
+}
+
+/** What a lane's worker reads at run time (SQS and Kafka lanes alike). Never a secret value: only where to read it. */
+export function workerConfigOf(lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, model: PipelineModel, resources: WorkerResources = {}): pulumi.Output<WorkerRuntimeConfig> {
+    return pulumi
+        .all([bucket.bucket, table.name, resources.queue?.url, resources.dlq?.url, resources.signingSecretArn, resources.authSecretArn])
+        .apply(([bucketName, tableName, queueUrl, dlqUrl, signingSecretId, authSecretId]) => {
+            const d = lane.destination;
+            const config: WorkerRuntimeConfig = {
+                lane: lane.id,
+                provider: lane.provider,
+                bucket: bucketName,
+                idempotencyTable: tableName,
+                idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600,
+                ordering: lane.ordering,
+                // Retry schedules and destinations need where to set a delay and where to dead-letter; lanes without keep the config they had.
+                ...(lane.retry || d ? { timeoutSeconds: lane.timeoutSeconds, ...(queueUrl ? { queueUrl } : {}), ...(lane.retry ? { retry: lane.retry } : {}) } : {}),
+                ...(d
+                    ? {
+                          ...(dlqUrl ? { dlqUrl } : {}),
+                          destination: {
+                              url: d.url,
+                              method: d.method,
+                              timeoutSeconds: d.timeoutSeconds,
+                              headers: d.headers,
+                              ...(d.authHeader ? { authHeader: d.authHeader, ...(authSecretId ? { authSecretId } : {}) } : {}),
+                              ...(signingSecretId ? { signingSecretId } : {}),
+                              ...(d.paceMs ? { paceMs: d.paceMs } : {}),
+                          },
+                      }
+                    : {}),
+            };
+            return config;
+        });
 }

@@ -2,7 +2,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PipelineConfig } from "../model/config";
-import { secretsOf } from "../model/pipeline";
+import { destinationSecretsOf, PipelineModel, secretsOf } from "../model/pipeline";
 import { autoName, childName, NameLimits } from "./naming";
 
 /** One Secrets Manager secret per provider; the value is set from the Pulumi secret in config when given. */
@@ -36,4 +36,34 @@ export function warnAboutSecrets(config: PipelineConfig, resource: pulumi.Resour
             );
         }
     });
+}
+
+/** A destination lane's secrets in Secrets Manager: the signing secrets and the auth header's value, each `{"secrets": [...]}`. */
+export interface DestinationSecrets {
+    readonly signing?: aws.secretsmanager.Secret;
+    readonly auth?: aws.secretsmanager.Secret;
+}
+
+/**
+ * One secret per destination secret of a lane (`<name>-<lane>-dest-signing`, `-dest-auth`), its value from
+ * the Pulumi secret in config. Read by that lane's worker only, at run time (handlers/shared/secrets.ts).
+ */
+export function createDestinationSecrets(name: string, config: PipelineConfig, model: PipelineModel, parent: pulumi.Resource): Record<string, DestinationSecrets> {
+    const values = destinationSecretsOf(config);
+    const out: Record<string, DestinationSecrets> = {};
+    for (const lane of model.lanes) {
+        const d = lane.destination;
+        if (!d) continue;
+        const own = values[lane.id];
+        const make = (kind: "signing" | "auth", secrets: readonly string[], description: string) => {
+            const secret = new aws.secretsmanager.Secret(childName(name, lane.id, `dest-${kind}`), { description, recoveryWindowInDays: 7 }, { parent });
+            new aws.secretsmanager.SecretVersion(childName(name, lane.id, `dest-${kind}-value`), { secretId: secret.id, secretString: pulumi.secret(JSON.stringify({ secrets })) }, { parent });
+            return secret;
+        };
+        out[lane.id] = {
+            ...(d.signingSecretCount > 0 ? { signing: make("signing", own?.signing ?? [], `Standard Webhooks signing secret(s) of lane ${lane.id}'s destination: JSON {"secrets": [...]}`) } : {}),
+            ...(d.authHeader && own?.auth !== undefined ? { auth: make("auth", [own.auth], `Value of the ${d.authHeader} header sent to lane ${lane.id}'s destination: JSON {"secrets": ["..."]}`) } : {}),
+        };
+    }
+    return out;
 }

@@ -24,7 +24,7 @@ import { createAlarms, createDashboard } from "./monitoring";
 import { childName, pipelineNameProblems } from "./naming";
 import { createQueuePair, urlsByLane } from "./queues";
 import { createRouter } from "./router";
-import { createSecrets, warnAboutSecrets } from "./secrets";
+import { createDestinationSecrets, createSecrets, warnAboutSecrets } from "./secrets";
 
 export { FunctionPackages } from "./packages";
 
@@ -70,6 +70,11 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         this.model = model;
         const kafkaProblems = kafkaDeploymentProblems(model);
         if (kafkaProblems.length) throw new pulumi.ResourceError(new ConfigError(kafkaProblems).message, this);
+        // The model says which backend can reach a destination: plain http to loopback is for npm start only.
+        const unreachable = model.lanes.filter((l) => l.destination && !l.destination.backends.includes("aws"));
+        if (unreachable.length) {
+            throw new pulumi.ResourceError(new ConfigError(unreachable.map((l) => `lane ${l.id}: destination.url "${l.destination!.url}" is plain http to a loopback address, which only npm start can reach (deploy with an https URL)`)).message, this);
+        }
         warnAboutSecrets(result.config, this);
 
         const bucket = createArchiveBucket(name, model, this);
@@ -77,8 +82,9 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         const catchAll = createQueuePair(childName(name, "catch-all"), { fifo: false, visibilityTimeoutSeconds: model.router.visibilityTimeoutSeconds, maxReceiveCount: model.router.maxReceiveCount }, this);
         const secrets = createSecrets(name, result.config, this);
         const kafka = model.usesKafka ? createKafkaResources(name, model, result.config.kafka, this) : undefined;
-        const lanes = createSqsLanes(name, model, { bucket, table, handlers }, this);
-        const kafkaLanes = createKafkaLanes(name, model, { bucket, table, handlers }, kafka, this);
+        const destinationSecrets = createDestinationSecrets(name, result.config, model, this);
+        const lanes = createSqsLanes(name, model, { bucket, table, handlers, destinationSecrets }, this);
+        const kafkaLanes = createKafkaLanes(name, model, { bucket, table, handlers, destinationSecrets }, kafka, this);
         const router = createRouter(name, model, { catchAll, lanes, kafkaLanes, secrets, bucket, kafka }, this);
         const api = createApi(name, model, { catchAll, secrets, bucket }, this);
         createAlarms(name, model, { catchAll, lanes, kafkaLanes, router }, result.config.alarmTopicArn, this);

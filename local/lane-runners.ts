@@ -11,11 +11,16 @@
  * topic) around the same lane processor. A lane kind without a runner fails
  * the start, naming the lanes, before anything is started.
  */
+import { AsyncLocalStorage } from "async_hooks";
 import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from "@aws-lambda-powertools/batch";
 import type { Context, SQSRecord } from "aws-lambda";
 import type { WebhookHandler } from "../handlers/app/types";
 import { startLaneConsumer } from "../handlers/kafka/consumer";
 import { createLaneProcessor, Outcome, ProcessOptions } from "../handlers/worker/worker";
+import { sqsRecordHandler } from "../handlers/worker/sqs-record";
+import { createPacer, createPacerPool, laneHandler, Pacer } from "../handlers/destination";
+import { cachedSecretReader } from "../handlers/shared/secrets";
+import { paceMsFor } from "../model/pipeline";
 import { parseLaneMessage } from "../model/lane-message";
 import type { LaneKind, LaneModel } from "../model/pipeline";
 import type { LocalLogger } from "./log";
@@ -57,9 +62,14 @@ function invocationContext(lane: LaneModel): Context {
     return lambdaContext(`local-worker-${lane.id}`, { timeoutMs: lane.timeoutSeconds * 1000 });
 }
 
-/** The lane processor, its outcomes counted in `stats`. */
-function countedProcessor({ lane, resources, clients, handler, stats }: LaneRunnerContext, log: LocalLogger): (text: string, options?: ProcessOptions) => Promise<Outcome> {
-    const process_ = createLaneProcessor({ config: resources.workers[lane.id], handler, s3: clients.s3, dynamo: clients.dynamo, logger: log });
+/**
+ * The lane processor, its outcomes counted in `stats`. A destination lane delivers instead of calling the
+ * handler module (handlers/destination), paced by the pacer `pacer` gives for the current call.
+ */
+function countedProcessor({ lane, resources, clients, handler, stats }: LaneRunnerContext, log: LocalLogger, pacer?: () => Pacer | undefined): (text: string, options?: ProcessOptions) => Promise<Outcome> {
+    const config = resources.workers[lane.id];
+    const own = laneHandler(config, handler, { secrets: () => cachedSecretReader(clients.secrets), onAttempt: (r) => stats.onDelivery(r), pacer });
+    const process_ = createLaneProcessor({ config, handler: own.handler, s3: clients.s3, dynamo: clients.dynamo, logger: log });
     return async (text, options = {}) => {
         const attempt = options.attempt ?? 1;
         try {
@@ -84,7 +94,13 @@ export async function startSqsLaneRunner(context: LaneRunnerContext): Promise<La
     const queue = resources.lanes[lane.id];
     if (!queue) throw new LaneRunnerMissingError(`lane ${lane.id} has no local queue`);
     const log = logger.child(`worker ${lane.id}`);
-    const process_ = countedProcessor(context, log);
+    // One pacer per concurrent batch, as each Lambda invocation of a rate-limited lane has its own (pace.ts).
+    const pacers = createPacerPool(lane.concurrency, resources.workers[lane.id].destination?.paceMs);
+    const current = new AsyncLocalStorage<Pacer>();
+    const process_ = countedProcessor(context, log, () => current.getStore());
+    // Messages whose retry delay the worker set (retry schedule, Retry-After): the local shortcut leaves them alone.
+    const delayed = new Set<string>();
+    const handleRecord = sqsRecordHandler({ config: resources.workers[lane.id], sqs: () => clients.sqs, process: process_, logger: log, onDelaySet: (id) => delayed.add(id) });
     const poller = startPoller({
         sqs: clients.sqs,
         queueUrl: queue.queue.url,
@@ -92,17 +108,33 @@ export async function startSqsLaneRunner(context: LaneRunnerContext): Promise<La
         batchWindowSeconds: lane.batchWindowSeconds,
         concurrency: lane.concurrency,
         retryDelaySeconds,
+        delaySetByHandler: (id) => delayed.delete(id),
         onError: (err, what) => log.error(`${what} failed`, err),
         async handle(messages) {
-            const context = invocationContext(lane);
+            const invocation = invocationContext(lane);
             const processor = lane.ordering ? new SqsFifoPartialProcessorAsync() : new BatchProcessor(EventType.SQS);
             const recordHandler = async (record: SQSRecord) => {
-                await process_(record.body, { attempt: Number(record.attributes.ApproximateReceiveCount) || 1, lambdaContext: context });
+                if ((await handleRecord(record, invocation)) === "dead-lettered") {
+                    try {
+                        context.stats.onWorker(parseLaneMessage(record.body), "dead-lettered", Number(record.attributes.ApproximateReceiveCount) || 1);
+                    } catch {
+                        // unreadable: not a destination's answer
+                    }
+                }
             };
-            // Every record failing is a normal outcome (retry, then DLQ), not an invocation error. One record at a time:
-            // the lane's concurrency bounds handler calls (your database's connections), not batches of them.
-            const response = await processPartialResponse(toLambdaEvent(messages, queue.queue.arn), recordHandler, processor, { context, throwOnFullBatchFailure: false, ...(lane.ordering ? {} : { processInParallel: false }) });
-            return response.batchItemFailures.map((f) => f.itemIdentifier);
+            const pacer = pacers.take();
+            try {
+                // Every record failing is a normal outcome (retry, then DLQ), not an invocation error. One record at a time:
+                // the lane's concurrency bounds handler calls (your database's connections), not batches of them.
+                const response = await current.run(pacer, () =>
+                    processPartialResponse(toLambdaEvent(messages, queue.queue.arn), recordHandler, processor, { context: invocation, throwOnFullBatchFailure: false, ...(lane.ordering ? {} : { processInParallel: false }) }),
+                );
+                return response.batchItemFailures.map((f) => f.itemIdentifier);
+            } finally {
+                // Back to the pool at once: the pacer keeps its next start time, so whichever batch takes it waits for it
+                // at its first start (a Lambda invocation cannot hand its pacer over, and waits out its pace instead).
+                pacers.give(pacer);
+            }
         },
     });
     return {
@@ -119,10 +151,13 @@ export async function startKafkaLaneRunner(context: LaneRunnerContext): Promise<
     const kafka = resources.router.kafka;
     if (!kafka || !lane.topic) throw new LaneRunnerMissingError(`lane ${lane.id} is a Kafka lane but the local pipeline has no Kafka brokers`);
     const log = logger.child(`worker ${lane.id}`);
+    // Locally one group member owns every partition: it paces for the whole lane (all C partitions' shares).
+    const rate = lane.destination?.rateLimitPerSecond;
+    const pacer = createPacer(rate ? paceMsFor(Math.floor(rate / lane.concurrency) * lane.concurrency, 1) : undefined);
     const consumer = await startLaneConsumer({
         kafka,
-        lane: { id: lane.id, topic: lane.topic, partitions: lane.concurrency, maxReceiveCount: lane.maxReceiveCount, timeoutSeconds: lane.timeoutSeconds },
-        process: countedProcessor(context, log),
+        lane: { id: lane.id, topic: lane.topic, partitions: lane.concurrency, maxReceiveCount: lane.maxReceiveCount, timeoutSeconds: lane.timeoutSeconds, retry: lane.retry },
+        process: countedProcessor(context, log, () => pacer),
         logger: log,
     });
     void consumer.done.catch((err: Error) => log.error("the Kafka consumer stopped", err));

@@ -130,6 +130,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     const { model } = stack;
     // Before anything starts: a lane nothing can run is a configuration problem.
     checkLaneRunners(model.lanes);
+    const unreachable = model.lanes.filter((l) => l.destination && !l.destination.backends.includes("local"));
+    if (unreachable.length) throw new Error(`the local pipeline cannot deliver to ${unreachable.map((l) => `lane ${l.id} (${l.destination!.url})`).join(", ")}`);
 
     const services = await startServices(stack, options);
     const servicesMs = Date.now() - started;
@@ -154,7 +156,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
 
     try {
         const kafka = model.usesKafka && services.kafkaBrokers ? { brokers: services.kafkaBrokers, ssl: false, replicationFactor: 1 } : undefined;
-        const resources = await createLocalResources(model, stack.secrets, clients, { kafka });
+        const resources = await createLocalResources(model, stack.secrets, clients, { kafka, destinationSecrets: stack.destinationSecrets });
         const resourcesMs = Date.now() - started - servicesMs;
         const providerNames = model.providers.map((p) => p.name);
         const stats = new PipelineStats(providerNames, Object.fromEntries(model.lanes.map((l) => [l.id, l.provider])));

@@ -10,7 +10,7 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import type { PipelineModel } from "../model/pipeline";
-import type { KafkaRuntime, LaneRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
+import type { DestinationRuntime, KafkaRuntime, LaneRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
 import { Limits, QueueSettings } from "../model/constants";
 import { patientRetryStrategy } from "../handlers/shared/retry";
 
@@ -85,6 +85,21 @@ export interface CreateLocalOptions {
     readonly visibilityTimeoutSeconds?: number;
     /** Where Kafka lanes publish (pipelines with Kafka lanes); topics are created by the router and the lane runners. */
     readonly kafka?: KafkaRuntime;
+    /** Lane id -> its destination's secrets (signing secrets, auth header value), stored like the providers'. */
+    readonly destinationSecrets?: Readonly<Record<string, { readonly signing: readonly string[]; readonly auth?: string }>>;
+}
+
+/** Create or overwrite a secret holding `{"secrets": [...]}`; resolves to its id. */
+async function putSecret(client: SecretsManagerClient, name: string, secrets: readonly string[]): Promise<string> {
+    const value = JSON.stringify({ secrets });
+    try {
+        const { ARN } = await client.send(new CreateSecretCommand({ Name: name, SecretString: value }));
+        return ARN!;
+    } catch (err) {
+        if ((err as Error).name !== "ResourceExistsException") throw err;
+        await client.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+        return name;
+    }
 }
 
 /** Create everything the model needs in the emulator; idempotent for the same prefix. */
@@ -110,17 +125,23 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
         await clients.dynamo.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: "expiration", Enabled: true } }));
     }
     const secretIds: Record<string, string> = {};
-    for (const p of model.providers) {
-        const name = `${prefix}/${p.name}/signing-secret`;
-        const value = JSON.stringify({ secrets: secrets[p.name] ?? [] });
-        try {
-            const { ARN } = await clients.secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
-            secretIds[p.name] = ARN!;
-        } catch (err) {
-            if ((err as Error).name !== "ResourceExistsException") throw err;
-            await clients.secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
-            secretIds[p.name] = name;
-        }
+    for (const p of model.providers) secretIds[p.name] = await putSecret(clients.secrets, `${prefix}/${p.name}/signing-secret`, secrets[p.name] ?? []);
+    const destinations: Record<string, DestinationRuntime> = {};
+    for (const l of model.lanes) {
+        const d = l.destination;
+        if (!d) continue;
+        const own = options.destinationSecrets?.[l.id];
+        const signingSecretId = d.signingSecretCount > 0 || own?.signing.length ? await putSecret(clients.secrets, `${prefix}/${l.id}/destination-signing-secret`, own?.signing ?? []) : undefined;
+        const authSecretId = d.authHeader ? await putSecret(clients.secrets, `${prefix}/${l.id}/destination-auth`, own?.auth !== undefined ? [own.auth] : []) : undefined;
+        destinations[l.id] = {
+            url: d.url,
+            method: d.method,
+            timeoutSeconds: d.timeoutSeconds,
+            headers: d.headers,
+            ...(d.authHeader ? { authHeader: d.authHeader, authSecretId } : {}),
+            ...(signingSecretId ? { signingSecretId } : {}),
+            ...(d.paceMs ? { paceMs: d.paceMs } : {}),
+        };
     }
     const router: RouterRuntimeConfig = {
         bucket,
@@ -134,7 +155,21 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
         ),
     };
     const workers: Record<string, WorkerRuntimeConfig> = Object.fromEntries(
-        model.lanes.map((l) => [l.id, { lane: l.id, provider: l.provider, bucket, idempotencyTable: table, idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600, ordering: l.ordering }]),
+        model.lanes.map((l): [string, WorkerRuntimeConfig] => [
+            l.id,
+            {
+                lane: l.id,
+                provider: l.provider,
+                bucket,
+                idempotencyTable: table,
+                idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600,
+                ordering: l.ordering,
+                timeoutSeconds: l.timeoutSeconds,
+                ...(lanes[l.id] ? { queueUrl: lanes[l.id].queue.url, dlqUrl: lanes[l.id].dlq.url } : {}),
+                ...(l.retry ? { retry: l.retry } : {}),
+                ...(destinations[l.id] ? { destination: destinations[l.id] } : {}),
+            },
+        ]),
     );
     return { catchAll, lanes, bucket, table, secretIds, router, workers };
 }

@@ -46,6 +46,8 @@ export interface PollerOptions {
     readonly handle: (messages: Message[]) => Promise<readonly string[]>;
     /** Seconds a failed message stays invisible before it is delivered again. @default the queue's visibility timeout */
     readonly retryDelaySeconds?: number;
+    /** True for a failed message whose handler set its retry delay itself (a lane's retry schedule): left as it is. */
+    readonly delaySetByHandler?: (messageId: string) => boolean;
     /** A receive or delete failed (the poller backs off and goes on). */
     readonly onError?: (err: Error, what: string) => void;
 }
@@ -140,7 +142,7 @@ export function startPoller(options: PollerOptions): Poller {
             failures = messages.map((m) => m.MessageId!);
         }
         const done = messages.filter((m) => !failures.includes(m.MessageId!));
-        const failed = messages.filter((m) => failures.includes(m.MessageId!));
+        const failed = messages.filter((m) => failures.includes(m.MessageId!) && !options.delaySetByHandler?.(m.MessageId!));
         if (failed.length && options.retryDelaySeconds !== undefined) {
             await delayRetry(options.sqs, options.queueUrl, failed, options.retryDelaySeconds).catch((err: Error) => options.onError?.(err, "shortening the retry delay"));
         }

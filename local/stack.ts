@@ -11,7 +11,7 @@ import * as path from "path";
 import { randomBytes } from "crypto";
 import { handlerNames } from "../handlers/app";
 import { ConfigError, PipelineConfig, validateConfig } from "../model/config";
-import { buildPipelineModel, PipelineModel } from "../model/pipeline";
+import { buildPipelineModel, destinationSecretsOf, PipelineModel } from "../model/pipeline";
 import { loadStackFile } from "../model/stack-config";
 import { PluginName } from "../providers/types";
 import { repoRoot } from "./services/cache";
@@ -28,7 +28,24 @@ export interface LocalStack {
     readonly secrets: Readonly<Record<string, readonly string[]>>;
     /** Providers whose secret was generated (not from the environment). */
     readonly generated: readonly string[];
+    /** Lane id -> its destination's secrets (signing secrets, auth value). */
+    readonly destinationSecrets: Readonly<Record<string, { readonly signing: readonly string[]; readonly auth?: string }>>;
+    /** Environment variable names whose destination secret was generated, with the value: printed at start. */
+    readonly generatedDestination: readonly { readonly env: string; readonly value: string }[];
 }
+
+/**
+ * `WEBHOOK_DESTINATION_SECRET_<PROVIDER>` (the provider's default lane) or
+ * `WEBHOOK_DESTINATION_SECRET_<PROVIDER>_<LANE>`; `kind` "auth" gives
+ * `WEBHOOK_DESTINATION_AUTH_...`. Upper case, `-` as `_`.
+ */
+export function destinationSecretEnvName(kind: "signing" | "auth", provider: string, lane = "default"): string {
+    const name = lane === "default" ? provider : `${provider}_${lane}`;
+    return `WEBHOOK_DESTINATION_${kind === "signing" ? "SECRET" : "AUTH"}_${name.toUpperCase().replace(/-/g, "_")}`;
+}
+
+/** Key of a generated destination secret in secrets.json (provider names cannot hold ':'). */
+const storedKey = (kind: "signing" | "auth", laneId: string) => `destination-${kind}:${laneId}`;
 
 
 /**
@@ -50,16 +67,41 @@ function devSecret(plugin: PluginName): string {
     return plugin === PluginName.StandardWebhooks ? `whsec_${randomBytes(24).toString("base64")}` : `dev_${randomBytes(16).toString("hex")}`;
 }
 
+type DestinationSecretOf = (kind: "signing" | "auth", provider: string, lane: string) => string[];
+
+/** Replace the destination secrets of a provider entry (its own and its lanes') by local ones. */
+function localDestinationSecrets(p: Record<string, unknown>, secretOf: DestinationSecretOf): void {
+    const replace = (d: unknown, lane: string) => {
+        if (!d || typeof d !== "object") return;
+        const dest = d as { signingSecret?: unknown; auth?: { secret?: unknown } };
+        if (dest.signingSecret !== undefined) dest.signingSecret = secretOf("signing", String(p.name), lane);
+        if (dest.auth && typeof dest.auth === "object") dest.auth.secret = secretOf("auth", String(p.name), lane)[0];
+    };
+    replace(p.destination, "default");
+    for (const [lane, settings] of Object.entries((p.lanes as Record<string, { destination?: unknown }> | undefined) ?? {})) replace(settings?.destination, lane);
+}
+
+function devDestinationSecret(kind: "signing" | "auth"): string {
+    return kind === "signing" ? `whsec_${randomBytes(24).toString("base64")}` : `Bearer dev_${randomBytes(16).toString("hex")}`;
+}
+
 /**
  * Read and validate a stack file (a name or a path, see resolveStackFile in
  * model/stack-config.ts), each provider's secret given by `secretOf` (the
  * stack's own secrets are never decrypted).
  */
-function readStack(stackRef: string, secretOf: (provider: string, plugin: PluginName) => string[]): { stack: string; file: string; config: PipelineConfig } {
+function readStack(
+    stackRef: string,
+    secretOf: (provider: string, plugin: PluginName) => string[],
+    destinationSecretOf: DestinationSecretOf = (kind) => [devDestinationSecret(kind)],
+): { stack: string; file: string; config: PipelineConfig } {
     const { name: stack, file, values, problems } = loadStackFile(stackRef);
     const providers = Array.isArray(values.providers) ? (values.providers as Record<string, unknown>[]) : [];
     // Placeholders for secure values are replaced: the local pipeline never sees the stack's secrets.
-    for (const p of providers) p.secret = secretOf(String(p.name), p.plugin as PluginName);
+    for (const p of providers) {
+        p.secret = secretOf(String(p.name), p.plugin as PluginName);
+        localDestinationSecrets(p, destinationSecretOf);
+    }
     const result = validateConfig(values, { handlers: handlerNames });
     const all = [...problems, ...(result.ok ? [] : result.problems)];
     if (!result.ok || all.length) throw new ConfigError(all);
@@ -85,18 +127,41 @@ export function loadLocalStack(stackRef = "dev", env: NodeJS.ProcessEnv = proces
     }
     const secrets: Record<string, string[]> = {};
     const generated: string[] = [];
-    const { stack, file, config } = readStack(stackRef, (name, plugin) => {
-        const fromEnv = env[secretEnvName(name)];
-        if (fromEnv) secrets[name] = fromEnv.split(",").map((s) => s.trim()).filter(Boolean);
-        else {
-            secrets[name] = stored[name] ?? [devSecret(plugin)];
-            generated.push(name);
-        }
-        return secrets[name];
-    });
-    if (generated.some((n) => stored[n] === undefined)) {
+    const destinationValues: Record<string, string[]> = {};
+    const generatedDestination: { env: string; value: string }[] = [];
+    const generatedKeys: string[] = [];
+    const { stack, file, config } = readStack(
+        stackRef,
+        (name, plugin) => {
+            const fromEnv = env[secretEnvName(name)];
+            if (fromEnv) secrets[name] = fromEnv.split(",").map((s) => s.trim()).filter(Boolean);
+            else {
+                secrets[name] = stored[name] ?? [devSecret(plugin)];
+                generated.push(name);
+            }
+            return secrets[name];
+        },
+        (kind, provider, lane) => {
+            const envName = destinationSecretEnvName(kind, provider, lane);
+            const key = storedKey(kind, `${provider}-${lane}`);
+            const fromEnv = env[envName];
+            // A signing secret may be a comma-separated list (rotation); an auth value is taken whole.
+            if (fromEnv) destinationValues[key] = kind === "signing" ? fromEnv.split(",").map((s) => s.trim()).filter(Boolean) : [fromEnv];
+            else {
+                destinationValues[key] = stored[key] ?? [devDestinationSecret(kind)];
+                generatedKeys.push(key);
+                generatedDestination.push({ env: envName, value: destinationValues[key].join(",") });
+            }
+            return destinationValues[key];
+        },
+    );
+    if ([...generated, ...generatedKeys].some((n) => stored[n] === undefined)) {
+        const keep = Object.fromEntries([...generated.map((n) => [n, secrets[n]]), ...generatedKeys.map((k) => [k, destinationValues[k]])]);
         fs.mkdirSync(path.dirname(secretsFile(env)), { recursive: true });
-        fs.writeFileSync(secretsFile(env), JSON.stringify({ ...stored, ...Object.fromEntries(generated.map((n) => [n, secrets[n]])) }, null, 2), { mode: 0o600 });
+        fs.writeFileSync(secretsFile(env), JSON.stringify({ ...stored, ...keep }, null, 2), { mode: 0o600 });
     }
-    return { stack, file, config, model: buildPipelineModel(config, name), secrets, generated };
+    const model = buildPipelineModel(config, name);
+    // The config holds the local values now; lanes that inherit the provider's destination get its secrets.
+    const destinationSecrets = destinationSecretsOf(config);
+    return { stack, file, config, model, secrets, generated, destinationSecrets, generatedDestination };
 }

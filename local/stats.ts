@@ -27,6 +27,20 @@ export interface ProviderCounts {
     duplicates: number;
     /** Handler calls that threw (each retry counts). */
     failed: number;
+    /** Messages a worker sent to the lane's DLQ itself (a destination's permanent failure: 4xx, 3xx). */
+    deadLettered: number;
+    /** Destination lanes: delivery attempts by lane id, by outcome and by HTTP status. */
+    readonly deliveries: Record<string, DeliveryCounts>;
+}
+
+export interface DeliveryCounts {
+    delivered: number;
+    /** 408, 429, 5xx, timeouts, connection errors: retried. */
+    retryable: number;
+    /** Other 4xx and 3xx: dead-lettered at once. */
+    permanent: number;
+    /** Attempts by HTTP status; `error` for a timeout or a connection error. */
+    readonly statuses: Record<string, number>;
 }
 
 /** One lane message a worker handled, for `GET /_events`. */
@@ -36,7 +50,7 @@ export interface EventRecord {
     readonly lane: string;
     readonly eventId: string;
     readonly eventType: string;
-    readonly outcome: "processed" | "duplicate" | "failed";
+    readonly outcome: "processed" | "duplicate" | "failed" | "dead-lettered";
     readonly attempt: number;
     readonly replay: boolean;
     /** SHA-256 (hex) of the request body, when it travelled inline. */
@@ -45,7 +59,7 @@ export interface EventRecord {
     readonly error?: string;
 }
 
-const emptyCounts = (): ProviderCounts => ({ received: 0, rejected: 0, rejectReasons: {}, archived: 0, dropped: 0, routed: 0, processed: 0, duplicates: 0, failed: 0 });
+const emptyCounts = (): ProviderCounts => ({ received: 0, rejected: 0, rejectReasons: {}, archived: 0, dropped: 0, routed: 0, processed: 0, duplicates: 0, failed: 0, deadLettered: 0, deliveries: {} });
 
 /** The body bytes a lane message carries inline (undefined for a claim check). */
 export function inlineBody(message: Pick<LaneMessage, "body" | "bodyBase64">): Buffer | undefined {
@@ -104,6 +118,7 @@ export class PipelineStats {
         if (counts) {
             if (outcome === "processed") counts.processed += 1;
             else if (outcome === "duplicate") counts.duplicates += 1;
+            else if (outcome === "dead-lettered") counts.deadLettered += 1;
             else counts.failed += 1;
         }
         const body = inlineBody(message);
@@ -121,6 +136,16 @@ export class PipelineStats {
             error: error && `${error.name}: ${error.message}`,
         });
         if (this.recent.length > this.keepEvents) this.recent.splice(0, this.recent.length - this.keepEvents);
+    }
+
+    /** One delivery attempt to a destination. */
+    onDelivery(report: { provider: string; lane: string; outcome: "delivered" | "retryable" | "permanent"; status?: number }): void {
+        const counts = this.of(report.provider);
+        if (!counts) return;
+        const lane = (counts.deliveries[report.lane] ??= { delivered: 0, retryable: 0, permanent: 0, statuses: {} });
+        lane[report.outcome] += 1;
+        const status = report.status === undefined ? "error" : String(report.status);
+        lane.statuses[status] = (lane.statuses[status] ?? 0) + 1;
     }
 
     /** The most recent worker outcomes, oldest first, optionally of one provider. */

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { getPlugin } from "../providers";
 import { HmacSchemeOptions, PluginName } from "../providers/types";
 import { ArchiveDefaults, LaneName, Limits, ProviderDefaults, RouterDefaults } from "./constants";
+import { backendsFor, DeliveryHeaderPrefix, DestinationDefaults, ReservedDestinationHeaders } from "./delivery";
 
 const pluginNames = Object.values(PluginName) as [PluginName, ...PluginName[]];
 
@@ -29,6 +30,44 @@ const dotPath = z
 
 const secretValue = z.string({ invalid_type_error: "must be a string (set it with `pulumi config set --secret --path ...`)" }).min(1, "must not be empty");
 
+/** A Standard Webhooks signing secret: `whsec_` and the base64 key (what `standardwebhooks` and Svix generate). */
+const signingSecretValue = secretValue.regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, "must be a Standard Webhooks secret: whsec_ followed by a base64 key of at least 12 bytes (the value is not shown)");
+
+/**
+ * An HTTP endpoint of yours that receives the lane's verified events, in
+ * place of a handler module. The URL and header rules are checked in
+ * crossFieldProblems (they need the lane's other settings).
+ */
+const destinationSchema = z
+    .object({
+        /** https (http only to a loopback address, which only `npm start` can reach); no credentials in it. Redirects are never followed. */
+        url: z.string({ required_error: "is required", invalid_type_error: "must be a URL" }).min(1, "must be a URL"),
+        /** @default "POST" */
+        method: z.enum(["POST", "PUT", "PATCH"], { errorMap: () => ({ message: "must be POST, PUT or PATCH" }) }).optional(),
+        /** Seconds one request may take before it counts as failed (and is retried). Range 1..900. @default 10 */
+        timeoutSeconds: int(1, Limits.maxTimeoutSeconds).optional(),
+        /** Extra headers sent with every request (not the pipeline's own, not hop-by-hop). */
+        headers: z.record(headerName, z.string({ invalid_type_error: "must be a string" }).regex(/^[\t\x20-\x7e\x80-\xff]*$/, "must not contain control characters")).optional(),
+        /** A header whose value is a secret (`Authorization: Bearer ...`). */
+        auth: z.object({ header: headerName, secret: secretValue }).strict().optional(),
+        /** Sign every request with Standard Webhooks; a list during rotation (one signature per secret). Pulumi secrets. */
+        signingSecret: z.union([signingSecretValue, z.array(signingSecretValue).min(1, "must list at least one secret").max(5, "must list at most 5 secrets")]).optional(),
+        /** Most deliveries started per second for the lane, across all its workers. Range 1..10000. @default no limit */
+        rateLimitPerSecond: int(1, 10000).optional(),
+    })
+    .strict();
+
+/** When a failed message is delivered again; attempts stay `maxReceiveCount`. */
+const retrySchema = z
+    .object({
+        backoff: z.enum(["exponential", "fixed"], { errorMap: () => ({ message: 'must be "exponential" or "fixed"' }) }),
+        /** Delay before the second attempt, seconds. Range 1..43200 (SQS's 12 h visibility limit). */
+        initialSeconds: int(1, Limits.maxVisibilityTimeoutSeconds),
+        /** Longest delay, seconds. Range 1..43200. @default 900 */
+        maxSeconds: int(1, Limits.maxVisibilityTimeoutSeconds).optional(),
+    })
+    .strict();
+
 /** Limits that a lane may override; shared by a provider and each of its named lanes. */
 const laneSettings = {
     /** Lane kind: an SQS queue + Lambda worker, or a Kafka topic + consumer group. @default "sqs" */
@@ -45,6 +84,10 @@ const laneSettings = {
     ordering: z.boolean({ invalid_type_error: "must be true or false" }).optional(),
     /** Handler module in handlers/app/ that processes this lane. @default "log" */
     handler: z.string({ invalid_type_error: "must be a handler module name" }).regex(/^[a-z0-9-]+$/, "must be a handler module name (lowercase letters, digits, -)").optional(),
+    /** Deliver to your HTTP service instead of a handler module. Conflicts with `handler`. A lane's own `handler` or `destination` replaces the provider's. @default none */
+    destination: destinationSchema.optional(),
+    /** Retry schedule of failed messages (handler and destination lanes). @default the queue's visibility timeout (SQS), the runner's backoff (Kafka) */
+    retry: retrySchema.optional(),
 };
 
 const signatureSchema = z
@@ -157,6 +200,8 @@ export type PipelineConfig = z.infer<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
 export type LaneSettings = z.infer<z.ZodObject<typeof laneSettings>>;
 export type KafkaConfig = z.infer<typeof kafkaSchema>;
+export type DestinationConfig = z.infer<typeof destinationSchema>;
+export type RetryConfig = z.infer<typeof retrySchema>;
 
 /** Every problem with a configuration, collected. */
 export class ConfigError extends Error {
@@ -233,6 +278,84 @@ export function hmacOptionsOf(provider: ProviderConfig): HmacSchemeOptions | und
 
 const hmacOnlyKeys = ["signature", "eventIdPath", "eventTypePath", "eventIdHeader", "eventTypeHeader", "orderingKeyPath"] as const;
 
+/** The destination a lane delivers to: its own, else the provider's unless the lane names a handler of its own. */
+export function destinationOf(provider: ProviderConfig, lane: LaneSettings): DestinationConfig | undefined {
+    if (lane === provider) return provider.destination;
+    return lane.destination ?? (lane.handler ? undefined : provider.destination);
+}
+
+/** Destination and retry rules of one settings object (the provider's, or a named lane's with the provider's as fallback). */
+function deliveryProblems(where: string, p: ProviderConfig, s: LaneSettings): string[] {
+    const problems: string[] = [];
+    if (s.destination && s.handler) problems.push(`${where}.destination: conflicts with ${where}.handler (a lane ends in a handler module or a destination; remove one)`);
+    if (s.retry && s.retry.maxSeconds !== undefined && s.retry.maxSeconds < s.retry.initialSeconds) {
+        problems.push(`${where}.retry.maxSeconds: must be at least retry.initialSeconds (${s.retry.initialSeconds}), got ${s.retry.maxSeconds}`);
+    }
+    const d = destinationOf(p, s);
+    if (!d) return problems;
+    // A lane inheriting the provider's destination: the URL and headers were checked at the provider; the pace check still depends on the lane.
+    const own = s.destination !== undefined;
+    const at = `${where}.destination`;
+    if (own) {
+        let url: URL | undefined;
+        try {
+            url = new URL(d.url);
+        } catch {
+            problems.push(`${at}.url: must be an absolute URL such as https://api.internal.example.com/hooks, got "${d.url}"`);
+        }
+        if (url) {
+            if (url.username || url.password) problems.push(`${at}.url: must not carry credentials (put them in destination.auth, a Pulumi secret; the URL is shown in logs and the console)`);
+            else if (backendsFor(url).length === 0) {
+                problems.push(
+                    url.protocol === "http:"
+                        ? `${at}.url: must be https (http is allowed only to a loopback address, for npm start), got "${d.url}"`
+                        : `${at}.url: must be an https URL, got "${d.url}"`,
+                );
+            }
+        }
+        const auth = d.auth?.header.toLowerCase();
+        for (const name of Object.keys(d.headers ?? {})) {
+            const lower = name.toLowerCase();
+            if (ReservedDestinationHeaders.includes(lower) || lower.startsWith(DeliveryHeaderPrefix)) {
+                problems.push(`${keyPath(`${at}.headers`, name)}: is set by the pipeline or is a hop-by-hop header (remove it)`);
+            } else if (lower === auth) {
+                problems.push(`${keyPath(`${at}.headers`, name)}: conflicts with destination.auth.header (the auth header's value comes from its secret; remove it here)`);
+            }
+        }
+        if (auth && (ReservedDestinationHeaders.includes(auth) || auth.startsWith(DeliveryHeaderPrefix))) problems.push(`${at}.auth.header: "${d.auth!.header}" is set by the pipeline or is a hop-by-hop header (use Authorization or a header of your own)`);
+    }
+    const rate = d.rateLimitPerSecond;
+    if (rate !== undefined) {
+        const concurrency = s.concurrency ?? p.concurrency ?? ProviderDefaults.concurrency;
+        const batch = s.batchSize ?? p.batchSize ?? ProviderDefaults.batchSize;
+        const timeout = s.timeoutSeconds ?? p.timeoutSeconds ?? ProviderDefaults.timeoutSeconds;
+        const destinationTimeout = d.timeoutSeconds ?? DestinationDefaults.timeoutSeconds;
+        if (rate < concurrency) {
+            problems.push(
+                `${at}.rateLimitPerSecond: must be at least the lane's concurrency (${concurrency}), got ${rate}: each of the ${concurrency} workers paces itself to rateLimitPerSecond / concurrency, and needs at least one start per second (lower concurrency to ${rate} or raise the limit)`,
+            );
+        } else {
+            const perWorker = Math.floor(rate / concurrency);
+            const needed = Math.ceil(batch / perWorker + destinationTimeout);
+            if (needed > timeout) {
+                problems.push(
+                    `${where}.timeoutSeconds: a batch of ${batch} at ${perWorker} starts per second per worker (rateLimitPerSecond ${rate} / concurrency ${concurrency}) plus the destination timeout of ${destinationTimeout} s needs ${needed} s, the worker timeout is ${timeout} s (raise timeoutSeconds to at least ${needed}, or lower batchSize to ${Math.max(1, Math.floor((timeout - destinationTimeout) * perWorker))})`,
+                );
+            }
+        }
+    } else {
+        const timeout = s.timeoutSeconds ?? p.timeoutSeconds ?? ProviderDefaults.timeoutSeconds;
+        const destinationTimeout = d.timeoutSeconds ?? DestinationDefaults.timeoutSeconds;
+        if (destinationTimeout >= timeout) problems.push(`${at}.timeoutSeconds: must be below the worker timeout (${timeout} s), got ${destinationTimeout} (raise ${where}.timeoutSeconds or lower the destination's)`);
+    }
+    return problems;
+}
+
+/** `base.key`, or `base["key"]` for a key that is not plain. */
+function keyPath(base: string, key: string): string {
+    return plainPathKey.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
 function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): string[] {
     const problems: string[] = [];
     const seen = new Map<string, number>();
@@ -250,7 +373,8 @@ function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): s
             if (!p.signature) problems.push(`${at}.signature: is required when plugin is hmac (header, algorithm, encoding)`);
             if (p.eventIdPath && p.eventIdHeader) problems.push(`${at}.eventIdHeader: conflicts with eventIdPath (set one of them)`);
             if (p.eventTypePath && p.eventTypeHeader) problems.push(`${at}.eventTypeHeader: conflicts with eventTypePath (set one of them)`);
-            const headers = new Set([p.signature?.header, p.signature?.timestampHeader, p.eventIdHeader, p.eventTypeHeader].filter(Boolean).map((h) => h!.toLowerCase()));
+            const delivers = [p, ...Object.values(p.lanes ?? {})].some((s) => destinationOf(p, s));
+            const headers = new Set([p.signature?.header, p.signature?.timestampHeader, p.eventIdHeader, p.eventTypeHeader, delivers ? "content-type" : undefined].filter(Boolean).map((h) => h!.toLowerCase()));
             const room = Limits.sqsMaxAttributes - Limits.envelopeAttributes;
             if (headers.size > room) problems.push(`${at}: declares ${headers.size} headers, at most ${room} fit in SQS message attributes`);
         } else {
@@ -284,6 +408,7 @@ function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): s
             if (handler && options.handlers && !options.handlers.includes(handler)) {
                 problems.push(`${where}.handler: "${handler}" is not a module in handlers/app (known: ${options.handlers.join(", ")})`);
             }
+            problems.push(...deliveryProblems(where, p, s));
         }
     });
     const a = config.archive;

@@ -28,6 +28,8 @@ export interface LaneMessage {
     readonly archiveKey: string;
     /** True when the request was re-injected by `replay`. */
     readonly replay?: boolean;
+    /** The original request's Content-Type, when the edge mapped it (providers with a destination lane). */
+    readonly contentType?: string;
     /** `replay --force` run id: suffixes the idempotency key, so the handler runs again, once per run (a redelivery of the same forced message is still a duplicate). */
     readonly force?: string;
     /** Body as UTF-8 text (when it is valid UTF-8). Exactly one of body, bodyBase64, claim is set. */
@@ -49,6 +51,10 @@ export interface WebhookEvent {
     readonly receivedAt: number;
     readonly archiveKey: string;
     readonly replay: boolean;
+    /** `replay --force` run id, when set (the idempotency key includes it). */
+    readonly force?: string;
+    /** The original request's Content-Type, when the edge mapped it (providers with a destination lane). */
+    readonly contentType?: string;
     /** Raw body bytes, byte for byte as the provider sent them. */
     readonly body: Buffer;
 }

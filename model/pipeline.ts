@@ -6,8 +6,35 @@
  */
 import { getPlugin } from "../providers";
 import { HmacSchemeOptions, PluginName } from "../providers/types";
-import { hmacOptionsOf, LaneSettings, PipelineConfig, ProviderConfig } from "./config";
+import { destinationOf, DestinationConfig, hmacOptionsOf, LaneSettings, PipelineConfig, ProviderConfig } from "./config";
 import { ApiDefaults, ArchiveDefaults, LaneName, Limits, ProviderDefaults, RouterDefaults } from "./constants";
+import { backendsFor, DestinationBackend, DestinationDefaults, RetrySchedule } from "./delivery";
+
+export type { RetrySchedule };
+
+/** Where a lane delivers (an HTTP service of yours) instead of calling a handler module. No secret values: only how many there are. */
+export interface DestinationModel {
+    readonly url: string;
+    readonly method: "POST" | "PUT" | "PATCH";
+    /** Seconds one request may take. */
+    readonly timeoutSeconds: number;
+    /** Extra headers, as configured. */
+    readonly headers: Readonly<Record<string, string>>;
+    /** Header that carries the auth secret's value; undefined without `auth`. */
+    readonly authHeader?: string;
+    /** Standard Webhooks signing secrets declared (0: requests are not signed). */
+    readonly signingSecretCount: number;
+    /** Most delivery starts per second for the lane. undefined: no limit. */
+    readonly rateLimitPerSecond?: number;
+    /**
+     * Milliseconds between two starts of one worker: each of the lane's
+     * `concurrency` workers paces itself to floor(rate / concurrency) per second,
+     * so the lane never starts more than `rateLimitPerSecond` in any second.
+     */
+    readonly paceMs?: number;
+    /** Backends that can deliver to this URL: https on both; http to a loopback address only locally (`npm start`). */
+    readonly backends: readonly DestinationBackend[];
+}
 
 export type LaneKind = "sqs" | "kafka";
 
@@ -37,6 +64,10 @@ export interface LaneModel {
     readonly handler: string;
     /** Kafka topic (Kafka lanes only). */
     readonly topic?: string;
+    /** Set when the lane delivers to an HTTP destination; `handler` is then unused. */
+    readonly destination?: DestinationModel;
+    /** Retry schedule of failed messages. undefined: the queue's visibility timeout (SQS) or the runner's backoff (Kafka). */
+    readonly retry?: RetrySchedule;
 }
 
 export interface RouteRule {
@@ -138,13 +169,16 @@ function lanesOf(topicPrefix: string, p: ProviderConfig): LaneModel[] {
         const timeoutSeconds = own.timeoutSeconds ?? p.timeoutSeconds ?? ProviderDefaults.timeoutSeconds;
         const id = `${p.name}-${laneName}`;
         const batchSize = own.batchSize ?? p.batchSize ?? ProviderDefaults.batchSize;
+        const concurrency = own.concurrency ?? p.concurrency ?? ProviderDefaults.concurrency;
+        const destination = destinationOf(p, laneName === LaneName.Default ? p : own);
+        const retry = own.retry ?? p.retry;
         return {
             id,
             provider: p.name,
             name: laneName,
             kind,
             ordering: kind === "kafka" ? true : (own.ordering ?? p.ordering ?? ProviderDefaults.ordering),
-            concurrency: own.concurrency ?? p.concurrency ?? ProviderDefaults.concurrency,
+            concurrency,
             batchSize,
             batchWindowSeconds: batchSize > Limits.maxFifoBatchSize ? 1 : 0,
             maxReceiveCount: own.maxReceiveCount ?? p.maxReceiveCount ?? ProviderDefaults.maxReceiveCount,
@@ -152,14 +186,63 @@ function lanesOf(topicPrefix: string, p: ProviderConfig): LaneModel[] {
             visibilityTimeoutSeconds: visibilityTimeoutFor(timeoutSeconds),
             handler: own.handler ?? p.handler ?? ProviderDefaults.handler,
             topic: kind === "kafka" ? `${topicPrefix}.${p.name}.${laneName}` : undefined,
+            ...(destination ? { destination: destinationModel(destination, concurrency) } : {}),
+            ...(retry ? { retry: { backoff: retry.backoff, initialSeconds: retry.initialSeconds, maxSeconds: retry.maxSeconds ?? Math.max(retry.initialSeconds, DestinationDefaults.retryMaxSeconds) } } : {}),
         };
     });
+}
+
+function destinationModel(d: DestinationConfig, concurrency: number): DestinationModel {
+    const rate = d.rateLimitPerSecond;
+    return {
+        url: d.url,
+        method: d.method ?? DestinationDefaults.method,
+        timeoutSeconds: d.timeoutSeconds ?? DestinationDefaults.timeoutSeconds,
+        headers: { ...(d.headers ?? {}) },
+        ...(d.auth ? { authHeader: d.auth.header } : {}),
+        signingSecretCount: signingSecretsOf(d).length,
+        ...(rate !== undefined ? { rateLimitPerSecond: rate, paceMs: paceMsFor(rate, concurrency) } : {}),
+        backends: backendsFor(new URL(d.url)),
+    };
+}
+
+/**
+ * A pace 5% longer than the exact one: the destination sees starts through a
+ * network (and an event loop) whose delay varies by some milliseconds, and
+ * the limit must hold where it counts, at the destination. At 20/s over 4
+ * workers that is 50 ms of slack per worker and second (measured: 2% = 20 ms
+ * let a loaded machine show 21 arrivals in one second once).
+ */
+export const PaceGuard = 1.05;
+
+/** Milliseconds between one worker's starts so that `concurrency` workers never start more than `rate` in a second (rate >= concurrency, validated). */
+export function paceMsFor(rate: number, concurrency: number): number {
+    return Math.ceil((1000 / Math.max(1, Math.floor(rate / concurrency))) * PaceGuard);
+}
+
+/** A destination's signing secrets as declared (plain values; handle as secrets). */
+export function signingSecretsOf(d: Pick<DestinationConfig, "signingSecret">): string[] {
+    return d.signingSecret === undefined ? [] : Array.isArray(d.signingSecret) ? d.signingSecret : [d.signingSecret];
+}
+
+/** The destination secrets of every lane, by lane id (plain values; handle as secrets). Lanes without a destination are absent. */
+export function destinationSecretsOf(config: PipelineConfig): Record<string, { readonly signing: readonly string[]; readonly auth?: string }> {
+    const out: Record<string, { signing: readonly string[]; auth?: string }> = {};
+    for (const p of config.providers) {
+        const named: [string, LaneSettings][] = [[LaneName.Default, p], ...Object.entries(p.lanes ?? {})];
+        for (const [laneName, settings] of named) {
+            const d = destinationOf(p, settings);
+            if (d) out[`${p.name}-${laneName}`] = { signing: signingSecretsOf(d), ...(d.auth ? { auth: d.auth.secret } : {}) };
+        }
+    }
+    return out;
 }
 
 function providerModel(p: ProviderConfig, lanes: readonly LaneModel[]): ProviderModel {
     const hmac = hmacOptionsOf(p);
     const plugin = getPlugin(p.plugin, hmac);
     const laneId = (name: string) => (name === LaneName.Drop ? LaneName.Drop : `${p.name}-${name}`);
+    const delivers = lanes.some((l) => l.destination);
     const routes: RouteRule[] = Object.entries(p.routes ?? {}).map(([pattern, lane]) => ({ pattern, target: laneId(lane) }));
     routes.push({ pattern: "*", target: laneId(LaneName.Default) });
     const secrets = p.secret === undefined ? [] : Array.isArray(p.secret) ? p.secret : [p.secret];
@@ -168,7 +251,8 @@ function providerModel(p: ProviderConfig, lanes: readonly LaneModel[]): Provider
         plugin: p.plugin,
         hmac,
         path: `/webhooks/${p.name}`,
-        headers: plugin.headers,
+        // A destination gets the original Content-Type: the edge maps it beside the plugin's headers.
+        headers: delivers && !plugin.headers.includes("content-type") ? [...plugin.headers, "content-type"] : plugin.headers,
         signsUrl: plugin.signsUrl,
         signsTimestamp: plugin.signsTimestamp,
         ingress: p.ingress ?? (plugin.handshake || plugin.signsUrl ? "function" : "direct"),

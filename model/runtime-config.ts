@@ -6,6 +6,7 @@
  * read secrets from.
  */
 import { HmacSchemeOptions, PluginName } from "../providers/types";
+import type { RetrySchedule } from "./delivery";
 import { LaneKind, RouteRule } from "./pipeline";
 
 export interface ProviderRuntime {
@@ -79,6 +80,32 @@ export interface WorkerRuntimeConfig {
     readonly idempotencyTtlSeconds: number;
     /** FIFO lane: stop at the first failure of a batch so order holds. @default false */
     readonly ordering?: boolean;
+    /** SQS lanes: the lane's queue (a retry delay is set on a failed message's visibility there). */
+    readonly queueUrl?: string;
+    /** SQS lanes: the lane's DLQ (a destination's permanent failure is sent there at once). */
+    readonly dlqUrl?: string;
+    /** Worker timeout, seconds (bounds a retry delay: SQS counts 12 h of visibility from the receive). */
+    readonly timeoutSeconds?: number;
+    /** Retry schedule of failed messages. @default none: the queue's visibility timeout */
+    readonly retry?: RetrySchedule;
+    /** Set when the lane delivers to an HTTP destination instead of calling a handler module. */
+    readonly destination?: DestinationRuntime;
+}
+
+/** A lane's destination at run time. Never holds a secret value: only where to read it. */
+export interface DestinationRuntime {
+    readonly url: string;
+    readonly method: "POST" | "PUT" | "PATCH";
+    readonly timeoutSeconds: number;
+    readonly headers: Readonly<Record<string, string>>;
+    /** Header carrying the auth secret's value. */
+    readonly authHeader?: string;
+    /** Secrets Manager secret holding the auth header's value (`{"secrets": ["..."]}`; the first is sent). */
+    readonly authSecretId?: string;
+    /** Secrets Manager secret holding the Standard Webhooks signing secrets (`{"secrets": ["whsec_...", ...]}`; one signature each). */
+    readonly signingSecretId?: string;
+    /** Milliseconds between two starts of this worker (the lane's rate limit / concurrency). undefined: no limit. */
+    readonly paceMs?: number;
 }
 
 /** The secret value format stored in Secrets Manager for a provider. */

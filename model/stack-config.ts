@@ -39,6 +39,9 @@ export function readStackConfig(all: Record<string, string>, isSecret: (key: str
             if (p && typeof p === "object" && "secret" in p) {
                 problems.push(`providers[${i}].secret: is stored in plain text (run \`pulumi config set --secret --path '${ConfigNamespace}:providers[${i}].secret' <value>\`)`);
             }
+            for (const [where, at] of destinationSecretPaths(p, i)) {
+                problems.push(`${where}: is stored in plain text (run \`pulumi config set --secret --path '${ConfigNamespace}:${at}' <value>\`)`);
+            }
         });
     }
     const kafka = values.kafka as { sasl?: { password?: unknown } } | undefined;
@@ -46,6 +49,22 @@ export function readStackConfig(all: Record<string, string>, isSecret: (key: str
         problems.push(`kafka.sasl.password: is stored in plain text (run \`pulumi config set --secret --path '${ConfigNamespace}:kafka.sasl.password' <value>\`)`);
     }
     return { values, problems };
+}
+
+/** The destination secrets (signingSecret, auth.secret) a provider entry holds, as [path, config path] pairs. */
+function destinationSecretPaths(p: unknown, i: number): [string, string][] {
+    if (!p || typeof p !== "object") return [];
+    const out: [string, string][] = [];
+    const check = (d: unknown, base: string, configBase: string) => {
+        if (!d || typeof d !== "object") return;
+        const dest = d as { signingSecret?: unknown; auth?: { secret?: unknown } };
+        if (dest.signingSecret !== undefined) out.push([`${base}.signingSecret`, `${configBase}.signingSecret`]);
+        if (dest.auth && typeof dest.auth === "object" && dest.auth.secret !== undefined) out.push([`${base}.auth.secret`, `${configBase}.auth.secret`]);
+    };
+    const provider = p as { destination?: unknown; lanes?: Record<string, { destination?: unknown }> };
+    check(provider.destination, `providers[${i}].destination`, `providers[${i}].destination`);
+    for (const [name, lane] of Object.entries(provider.lanes ?? {})) check(lane?.destination, `providers[${i}].lanes.${name}.destination`, `providers[${i}].lanes.${name}.destination`);
+    return out;
 }
 
 function parseValue(text: string): unknown {

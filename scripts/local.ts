@@ -69,7 +69,7 @@ function banner(pipeline: LocalPipeline, startedMoto: boolean): string {
         ...model.providers.map((p) => {
             const lanes = model.lanes
                 .filter((l) => l.provider === p.name)
-                .map((l) => `${l.name}${l.kind === "kafka" ? " (kafka)" : l.ordering ? " (fifo)" : ""} x${l.concurrency}`)
+                .map((l) => `${l.name}${l.kind === "kafka" ? " (kafka)" : l.ordering ? " (fifo)" : ""} x${l.concurrency}${l.destination ? ` -> ${l.destination.method} ${l.destination.url}${l.destination.rateLimitPerSecond ? ` at ${l.destination.rateLimitPerSecond}/s` : ""}` : ""}`)
                 .join(", ");
             const failing = pipeline.failures.failing(p.name) ? `  [handler failing: ${failEnvName(p.name)}]` : "";
             return `    ${p.name.padEnd(width)}  POST ${pipeline.url}${p.path}   lanes: ${lanes}${failing}`;
@@ -78,6 +78,10 @@ function banner(pipeline: LocalPipeline, startedMoto: boolean): string {
     if (pipeline.stack.generated.length) {
         lines.push(`  development secrets (generated, kept in ${secretsFile()}; set WEBHOOK_SECRET_<NAME> to use your own):`);
         for (const name of pipeline.stack.generated) lines.push(`    ${secretEnvName(name)}=${pipeline.stack.secrets[name].join(",")}`);
+    }
+    if (pipeline.stack.generatedDestination.length) {
+        lines.push(`  destination secrets (generated, kept in ${secretsFile()}; set these variables to use your own):`);
+        for (const g of pipeline.stack.generatedDestination) lines.push(`    ${g.env}=${g.value}`);
     }
     lines.push(
         "  try:",

@@ -27,7 +27,10 @@
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage, Partitioners, Producer } from "kafkajs";
+import type { RetrySchedule } from "../../model/delivery";
 import type { KafkaRuntime } from "../../model/runtime-config";
+import { asPermanent, asRetryable } from "../destination/outcome";
+import { retryDelaySeconds } from "../destination/retry";
 import { HandlerLogger, silentLogger } from "../shared/logger";
 import type { Outcome, ProcessOptions } from "../worker/worker";
 import { createKafkaClient, CredentialsProvider } from "./client";
@@ -47,6 +50,11 @@ export interface ConsumerLane {
     readonly maxReceiveCount: number;
     /** A handler call running longer counts as failed (and its idempotency record expires after it). */
     readonly timeoutSeconds: number;
+    /**
+     * The lane's retry schedule (LaneModel.retry): the wait after a failed attempt, computed by the same
+     * function as the SQS workers' (handlers/destination/retry.ts), slept in place. Overrides `retry`.
+     */
+    readonly retry?: RetrySchedule;
 }
 
 export interface LaneConsumerOptions {
@@ -120,7 +128,7 @@ export class HandlerTimeoutError extends Error {
 }
 
 /** Errors that no retry can fix: dead-letter at once. */
-const permanentErrors: readonly string[] = ["LaneMessageError"];
+const permanentErrors: readonly string[] = ["LaneMessageError", "DeliveryPermanentError"];
 /** Another consumer (or a crashed one) holds the idempotency record: wait for it, it is not this message's failure. */
 const inProgressErrors: readonly string[] = ["IdempotencyAlreadyInProgressError"];
 
@@ -147,6 +155,16 @@ export async function startLaneConsumer(options: LaneConsumerOptions): Promise<L
     const maxMs = options.retry?.maxMs ?? KafkaDefaults.retryMaxMs;
     const pollMs = options.inProgressPollMs ?? KafkaDefaults.inProgressPollMs;
     const maxAttempts = Math.max(1, lane.maxReceiveCount);
+    /**
+     * The in-place wait after a failed attempt. A destination's Retry-After is honoured up to the lane's longest
+     * wait (retry.maxSeconds, else retry.maxMs): a partition sleeping in place holds its messages behind it.
+     */
+    const waitAfter = (attempt: number, error: Error): number => {
+        const retryAfterSeconds = asRetryable(error)?.retryAfterSeconds;
+        if (lane.retry) return 1000 * retryDelaySeconds(lane.retry, attempt, { retryAfterSeconds, capSeconds: lane.retry.maxSeconds })!;
+        const base = backoffMs(attempt, initialMs, maxMs);
+        return retryAfterSeconds === undefined ? base : Math.max(base, Math.min(maxMs, retryAfterSeconds * 1000));
+    };
 
     const kafka = await createKafkaClient(options.kafka, { secrets: options.secrets, credentials: options.credentials, logger, clientId: options.clientId ?? `webhook-pipeline-consumer-${lane.id}` });
     if (options.ensureTopics ?? true) {
@@ -282,7 +300,7 @@ export async function startLaneConsumer(options: LaneConsumerOptions): Promise<L
                     if (!active()) return "interrupted";
                     continue;
                 }
-                if (permanentErrors.includes(error.name) || attempt >= maxAttempts) {
+                if (permanentErrors.includes(error.name) || asPermanent(error) || attempt >= maxAttempts) {
                     await deadLetter(partition, message, error, attempt);
                     stats.deadLettered += 1;
                     logger.error("message dead-lettered", { lane: lane.id, topic: deadLetterTopic, partition, offset: message.offset, attempts: attempt, error: error.message });
@@ -291,7 +309,7 @@ export async function startLaneConsumer(options: LaneConsumerOptions): Promise<L
                 }
                 stats.retries += 1;
                 logger.warn("handler failed; retrying", { lane: lane.id, partition, offset: message.offset, attempt, error: error.message });
-                const wait = backoffMs(attempt, initialMs, maxMs);
+                const wait = waitAfter(attempt, error);
                 for (let slept = 0; slept < wait && active(); slept += Math.min(1_000, wait - slept)) {
                     await sleep(Math.min(1_000, wait - slept));
                     await payload.heartbeat();

@@ -87,6 +87,8 @@ export function makeKafkaWorkerHandler(getConfig: () => WorkerRuntimeConfig, han
     return async (event: KafkaEvent, context: Context): Promise<KafkaBatchResponse> => {
         logger.addContext(context);
         const { response, counts } = await processKafkaEvent(event, process_, { lambdaContext: context, logger });
+        // A rate-limited destination: hold this invocation's slot until its pace has passed (handlers/destination/pace.ts).
+        await worker.pacer.release();
         worker.publish(counts);
         return response;
     };

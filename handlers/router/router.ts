@@ -352,6 +352,8 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
                 orderingKey: p.facts!.orderingKey,
                 receivedAt: p.envelope!.receivedAt,
                 archiveKey: p.archiveKey!,
+                // Only providers with a destination lane map the header at the edge (ProviderModel.headers).
+                ...(p.envelope!.headers["content-type"] ? { contentType: p.envelope!.headers["content-type"] } : {}),
                 ...(p.envelope!.replayOf ? { replay: true } : {}),
                 ...(p.envelope!.replayOf && p.envelope!.replayForce ? { force: p.envelope!.replayForce } : {}),
             } satisfies Omit<LaneMessage, "body" | "bodyBase64" | "claim">;

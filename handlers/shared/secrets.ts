@@ -9,7 +9,7 @@
  * secret set yet" (quarantine as no-secret) from "Secrets Manager failed"
  * (retry), which the SDK's error names say directly.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SecretUnavailableError } from "./errors";
 
 /** How long secrets are cached, resolved in one place. */
@@ -58,6 +58,8 @@ export function cachedSecretReader(client: SecretsManagerClient, ttlMs: number =
         const maxAge = Math.min(options.maxAgeMs ?? ttlMs, ttlMs);
         const hit = cache[secretId];
         if (hit && now() - hit.at < maxAge) return hit.value;
+        // The package is loaded on the first read: a worker that reads no secret (a handler lane) never loads it.
+        const { GetSecretValueCommand } = require("@aws-sdk/client-secrets-manager") as typeof import("@aws-sdk/client-secrets-manager");
         const value: Promise<readonly string[]> = client.send(new GetSecretValueCommand({ SecretId: secretId })).then(
             (out) => parseSecretValue(out.SecretString),
             (err: Error) => {

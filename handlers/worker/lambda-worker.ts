@@ -9,15 +9,22 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { WorkerRuntimeConfig } from "../../model/runtime-config";
 import type { WebhookHandler } from "../app/types";
-import { awsClients } from "../shared/clients";
+import { laneHandler } from "../destination";
+import type { Pacer } from "../destination/pace";
+import { awsClients, AwsClients } from "../shared/clients";
+import { publishCounts } from "../shared/metrics";
+import { cachedSecretReader } from "../shared/secrets";
 import { createLaneProcessor, Outcome } from "./worker";
 
 export interface LambdaWorker {
     readonly config: WorkerRuntimeConfig;
     readonly logger: Logger;
     readonly process: ReturnType<typeof createLaneProcessor>;
+    readonly clients: AwsClients;
+    /** A destination lane's rate-limit pacer: released before an invocation returns. */
+    readonly pacer: Pacer;
     /** One invocation's outcomes as the Processed, Duplicates and HandlerFailures metrics. */
-    publish(counts: Readonly<Record<Outcome | "failed", number>>): void;
+    publish(counts: Readonly<Record<Outcome | "failed", number> & { "dead-lettered"?: number }>): void;
 }
 
 export function lambdaWorker(getConfig: () => WorkerRuntimeConfig, handler: WebhookHandler): LambdaWorker {
@@ -26,9 +33,12 @@ export function lambdaWorker(getConfig: () => WorkerRuntimeConfig, handler: Webh
     const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? `webhook-worker-${config.lane}` });
     const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "WebhookPipeline", serviceName: "worker" });
     metrics.setDefaultDimensions({ lane: config.lane, provider: config.provider });
+    // A destination lane delivers to its HTTP service instead of calling the handler module.
+    const deliveries: Record<string, number> = {};
+    const lane = laneHandler(config, handler, { secrets: () => cachedSecretReader(clients.secrets), onAttempt: (r) => (deliveries[r.outcome] = (deliveries[r.outcome] ?? 0) + 1) });
     const processor = createLaneProcessor({
         config,
-        handler,
+        handler: lane.handler,
         get s3() {
             return clients.s3;
         },
@@ -39,10 +49,16 @@ export function lambdaWorker(getConfig: () => WorkerRuntimeConfig, handler: Webh
         config,
         logger,
         process: processor,
+        clients,
+        pacer: lane.pacer,
         publish(counts) {
             metrics.addMetric("Processed", "Count", counts.processed);
             metrics.addMetric("Duplicates", "Count", counts.duplicate);
             metrics.addMetric("HandlerFailures", "Count", counts.failed);
+            if (counts["dead-lettered"]) metrics.addMetric("DeadLettered", "Count", counts["dead-lettered"]);
+            // Destination lanes: attempts by outcome (delivered, retryable, permanent).
+            publishCounts(metrics, "Deliveries", "outcome", deliveries);
+            for (const k of Object.keys(deliveries)) delete deliveries[k];
             metrics.publishStoredMetrics();
         },
     };

@@ -77,6 +77,8 @@ export function createLaneProcessor(deps: LaneProcessorDeps): (text: string, opt
                     receivedAt: message.receivedAt,
                     archiveKey: message.archiveKey,
                     replay: message.replay === true,
+                    ...(message.force ? { force: message.force } : {}),
+                    ...(message.contentType ? { contentType: message.contentType } : {}),
                     body: await bodyOf(message),
                 };
                 await deps.handler(event, { logger, attempt: options.attempt ?? 1, remainingMs });

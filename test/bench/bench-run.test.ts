@@ -31,6 +31,10 @@ const RequiredFigures = [
     "kafka_concurrency_limit",
     "ack_p99_ms",
     "e2e_p99_ms",
+    "delivery_rate_ratio",
+    "delivery_max_starts_per_second",
+    "delivery_peak_in_flight",
+    "delivery_overhead_ms",
 ] as const;
 
 describe("npm run bench -- --quick (every section, every figure)", function () {

@@ -11,7 +11,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/clien
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { parseConfig } from "../../model/config";
 import { encodeEnvelope, EnvelopeMessage } from "../../model/envelope";
-import { buildPipelineModel, PipelineModel, ProviderModel } from "../../model/pipeline";
+import { buildPipelineModel, destinationSecretsOf, PipelineModel, ProviderModel } from "../../model/pipeline";
 import type { WebhookEvent } from "../../model/lane-message";
 import { getPlugin } from "../../providers";
 import { createLocalResources, LocalClients, localClients, LocalQueuePair, LocalResources } from "../../local/resources";
@@ -61,6 +61,8 @@ export interface RuntimeOptions {
     readonly secrets?: Readonly<Record<string, readonly string[]>>;
     /** Every queue's visibility timeout, seconds (redelivery tests). */
     readonly visibilityTimeoutSeconds?: number;
+    /** Lane id -> destination secrets. @default those declared in the config */
+    readonly destinationSecrets?: Readonly<Record<string, { readonly signing: readonly string[]; readonly auth?: string }>>;
 }
 
 /** A default secret that suits the provider's scheme. */
@@ -70,11 +72,16 @@ export function defaultSecret(provider: ProviderModel): string {
 
 /** Validate `raw` config, build the model and create its resources in moto under a unique prefix. */
 export async function createRuntime(raw: unknown, options: RuntimeOptions): Promise<RuntimeFixture> {
-    const model = buildPipelineModel(parseConfig(raw, { handlers: handlerNames }), "rt");
+    const config = parseConfig(raw, { handlers: handlerNames });
+    const model = buildPipelineModel(config, "rt");
     const secrets: Record<string, readonly string[]> = {};
     for (const p of model.providers) secrets[p.name] = options.secrets?.[p.name] ?? [defaultSecret(p)];
     const clients = localClients(services.awsEndpoint);
-    const resources = await createLocalResources(model, secrets, clients, { prefix: uniquePrefix(options.suite), visibilityTimeoutSeconds: options.visibilityTimeoutSeconds });
+    const resources = await createLocalResources(model, secrets, clients, {
+        prefix: uniquePrefix(options.suite),
+        visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+        destinationSecrets: options.destinationSecrets ?? destinationSecretsOf(config),
+    });
     return {
         model,
         resources,
