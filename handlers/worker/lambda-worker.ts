@@ -7,6 +7,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import { WorkerMetrics, workerMetricDimensions } from "../../model/metrics";
 import type { WorkerRuntimeConfig } from "../../model/runtime-config";
 import type { WebhookHandler } from "../app/types";
 import { awsClients } from "../shared/clients";
@@ -24,8 +25,10 @@ export function lambdaWorker(getConfig: () => WorkerRuntimeConfig, handler: Webh
     const config = getConfig();
     const clients = awsClients();
     const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? `webhook-worker-${config.lane}` });
-    const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "WebhookPipeline", serviceName: "worker" });
-    metrics.setDefaultDimensions({ lane: config.lane, provider: config.provider });
+    // Namespace and dimensions exactly as the alarms name them (model/metrics.ts): no environment override.
+    const { service, ...dimensions } = workerMetricDimensions(config);
+    const metrics = new Metrics({ namespace: WorkerMetrics.namespace, serviceName: service });
+    metrics.setDefaultDimensions(dimensions);
     const processor = createLaneProcessor({
         config,
         handler,
@@ -40,9 +43,9 @@ export function lambdaWorker(getConfig: () => WorkerRuntimeConfig, handler: Webh
         logger,
         process: processor,
         publish(counts) {
-            metrics.addMetric("Processed", "Count", counts.processed);
-            metrics.addMetric("Duplicates", "Count", counts.duplicate);
-            metrics.addMetric("HandlerFailures", "Count", counts.failed);
+            metrics.addMetric(WorkerMetrics.names.processed, "Count", counts.processed);
+            metrics.addMetric(WorkerMetrics.names.duplicates, "Count", counts.duplicate);
+            metrics.addMetric(WorkerMetrics.names.handlerFailures, "Count", counts.failed);
             metrics.publishStoredMetrics();
         },
     };
