@@ -12,6 +12,7 @@ import { bundleOf, loadBundle, missingPackages, sdkClientsLoadedAtStart } from "
 import { MockSession, plain, RecordedResource, settled, setupMocks, uploadedCode, valueOf } from "../../scripts/pulumi-mocks";
 import { buildPipelineModel } from "../../model/pipeline";
 import { parseConfig } from "../../model/config";
+import { EventSourceMappingMetrics, WorkerMetrics, workerMetricDimensions } from "../../model/metrics";
 
 /** Distinctive secrets: neither may appear in code or environment. */
 const SIGNING = "whsec_KAFKA_LANE_SIGNING_must_not_leak_41c7";
@@ -150,6 +151,7 @@ describe("Kafka lane: MSK Serverless (mocks)", function () {
             functionResponseTypes: ["ReportBatchItemFailures"],
             maximumRetryAttempts: 4,
             destinationConfig: { onFailure: { destinationArn: "kafka://kl.stripe.default.dlq" } },
+            metricsConfig: { metrics: ["EventCount", "ErrorCount"] },
         });
         expect(mapping.scalingConfig).to.equal(undefined);
         expect(mapping.functionName).to.match(/kl-stripe-default-worker-fn/);
@@ -204,6 +206,26 @@ describe("Kafka lane: MSK Serverless (mocks)", function () {
         expect(router.indexJs).to.include("boot-mock1234.c2.kafka-serverless.us-east-1.amazonaws.com:9098");
         expect(router.indexJs).to.match(/require\("kafkajs(\/index\.js)?"\)/);
         console.log(`      [kafka] router zip with kafkajs: ${(router.zipBytes / 1024).toFixed(0)} KiB`);
+    });
+
+    it("THEN the Kafka lane alarms on handler failures (exactly the worker's metric), on records its mapping sent to <topic>.dlq, and on records it could not write there; its Errors alarm stays", () => {
+        const alarm = (name: string) => g.one("aws:cloudwatch/metricAlarm:MetricAlarm", name).inputs;
+        const common = { statistic: "Sum", threshold: 0, comparisonOperator: "GreaterThanThreshold", treatMissingData: "notBreaching" };
+        expect(alarm("kl-stripe-default-failures-alarm")).to.deep.include({
+            ...common,
+            namespace: WorkerMetrics.namespace,
+            metricName: WorkerMetrics.names.handlerFailures,
+            dimensions: workerMetricDimensions({ lane: "stripe-default", provider: "stripe" }),
+        });
+        expect(alarm("kl-stripe-default-failures-alarm").dimensions).to.deep.equal({ service: "worker", lane: "stripe-default", provider: "stripe" });
+        // Lambda counts the mapping's dead letters under its UUID (the mock gives "<resource name>-uuid").
+        const mappingUuid = { [EventSourceMappingMetrics.dimension]: "kl-stripe-default-worker-trigger-uuid" };
+        expect(alarm("kl-stripe-default-dead-letter-alarm")).to.deep.include({ ...common, namespace: "AWS/Lambda", metricName: "OnFailureDestinationDeliveredEventCount", dimensions: mappingUuid });
+        expect(alarm("kl-stripe-default-dead-letter-errors-alarm")).to.deep.include({ ...common, namespace: "AWS/Lambda", metricName: "OnFailureDestinationDeliveryErrorCount", dimensions: mappingUuid });
+        expect(alarm("kl-stripe-default-dead-letter-alarm").alarmDescription).to.include("kl.stripe.default.dlq");
+        expect(alarm("kl-stripe-default-errors-alarm")).to.deep.include({ namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: "kl-stripe-default-worker-fn-abc1234" } });
+        // The SQS lanes of the same pipeline have theirs too.
+        for (const lane of ["github-default", "stripe-billing"]) expect(alarm(`kl-${lane}-failures-alarm`).dimensions).to.deep.equal(workerMetricDimensions({ lane, provider: lane.split("-")[0] }));
     });
 
     it("THEN the dashboard charts the Kafka lane's worker beside the SQS lanes", () => {

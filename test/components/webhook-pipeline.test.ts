@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockSession, plain, RecordedResource, settled, setupMocks, uploadedCode, valueOf } from "../../scripts/pulumi-mocks";
 import { bundleOf, lazilyRequiredNotInZip, missingPackages } from "../../scripts/bundles";
 import { NotShippedFiles } from "../../components/functions";
+import { WorkerMetrics, workerMetricDimensions } from "../../model/metrics";
 import type { WebhookPipeline, WebhookPipelineArgs } from "../../components";
 
 /** A distinctive secret: it must never appear in code or environment. */
@@ -172,7 +173,28 @@ describe("WebhookPipeline (mocks)", function () {
             expect(mine("aws:cloudwatch/dashboard:Dashboard")).to.have.length(1);
             const alarms = mine("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.name);
             expect(alarms).to.include.members(["wp-github-default-dlq-alarm", "wp-github-default-age-alarm", "wp-github-default-errors-alarm", "wp-catch-all-dlq-alarm", "wp-router-errors-alarm"]);
-            expect(alarms).to.have.length(2 * 6 + 6); // 2 queue alarms per queue pair, 1 error alarm per queue consumer
+            expect(alarms).to.have.length(2 * 6 + 6 + 5); // 2 queue alarms per queue pair, 1 error alarm per queue consumer, 1 failures alarm per lane
+        });
+
+        it("THEN each lane has a handler-failures alarm on exactly the metric its worker publishes: namespace, name and the complete dimension set of model/metrics.ts", () => {
+            const lanes = [["stripe", "default"], ["stripe", "billing"], ["github", "default"], ["slack", "default"], ["acme", "default"]];
+            const failures = mine("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.endsWith("-failures-alarm"));
+            expect(failures.map((a) => a.name).sort()).to.deep.equal(lanes.map(([p, l]) => `wp-${p}-${l}-failures-alarm`).sort());
+            for (const [provider, lane] of lanes) {
+                const alarm = one("aws:cloudwatch/metricAlarm:MetricAlarm", `wp-${provider}-${lane}-failures-alarm`).inputs;
+                expect(alarm, `${provider}-${lane}`).to.deep.include({
+                    namespace: WorkerMetrics.namespace,
+                    metricName: WorkerMetrics.names.handlerFailures,
+                    dimensions: workerMetricDimensions({ lane: `${provider}-${lane}`, provider }),
+                    statistic: "Sum",
+                    threshold: 0,
+                    comparisonOperator: "GreaterThanThreshold",
+                    treatMissingData: "notBreaching",
+                });
+                expect(alarm.dimensions).to.deep.equal({ service: "worker", lane: `${provider}-${lane}`, provider });
+            }
+            // The Lambda Errors alarms stay: a crash or timeout publishes no metric.
+            expect(mine("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.endsWith("-errors-alarm"))).to.have.length(6);
         });
 
         it("THEN outputs name each provider's URL and every queue", async () => {
