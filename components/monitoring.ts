@@ -136,19 +136,22 @@ export function createDashboard(name: string, watched: Omit<MonitoredResources, 
                     ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queue, { yAxis: "right" }],
                     ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", deadLetters, { label: "DLQ" }],
                 ]);
-            const workerWidget = (title: string, fn: string, y: number) =>
+            // Beside Lambda's own series, the records that failed in the handler (what the failures alarm watches).
+            const failures = (lane: LaneModel) => [WorkerMetrics.namespace, WorkerMetrics.names.handlerFailures, ...Object.entries(workerMetricDimensions({ lane: lane.id, provider: lane.provider })).flat(), { label: "handler failures" }];
+            const workerWidget = (title: string, fn: string, lane: LaneModel, y: number) =>
                 widget(title, 12, y, "Sum", [
                     ["AWS/Lambda", "Invocations", "FunctionName", fn],
                     ["AWS/Lambda", "Errors", "FunctionName", fn],
+                    failures(lane),
                     ["AWS/Lambda", "ConcurrentExecutions", "FunctionName", fn, { stat: "Maximum", yAxis: "right" }],
                 ]);
             const widgets = [queueWidget("catch-all", q, dlq, 0)];
             laneNames.forEach(([queue, deadLetters, fn], i) => {
                 widgets.push(queueWidget(lanes[i].lane.id, queue, deadLetters, 6 * (i + 1)));
-                widgets.push(workerWidget(`${lanes[i].lane.id} worker`, fn, 6 * (i + 1)));
+                widgets.push(workerWidget(`${lanes[i].lane.id} worker`, fn, lanes[i].lane, 6 * (i + 1)));
             });
             // Kafka lanes have no queue to chart: their worker, beside an empty left column.
-            kafkaWorkers.forEach((fn, i) => widgets.push(workerWidget(`${kafkaLanes[i].lane.id} worker (Kafka, topic ${kafkaLanes[i].lane.topic})`, fn, 6 * (laneNames.length + 1 + i))));
+            kafkaWorkers.forEach((fn, i) => widgets.push(workerWidget(`${kafkaLanes[i].lane.id} worker (Kafka, topic ${kafkaLanes[i].lane.topic})`, fn, kafkaLanes[i].lane, 6 * (laneNames.length + 1 + i))));
             return JSON.stringify({ widgets });
         });
     new aws.cloudwatch.Dashboard(childName(name, "dashboard"), { dashboardName: fitName(`${name}-${pulumi.getStack()}`, 255), dashboardBody: body }, { parent });

@@ -234,6 +234,8 @@ describe("Kafka lane: MSK Serverless (mocks)", function () {
         expect(titles).to.include.members(["catch-all", "github-default", "stripe-billing", "stripe-default worker (Kafka, topic kl.stripe.default)"]);
         const kafkaWorker = body.widgets.find((w) => w.properties.title.startsWith("stripe-default worker"))!;
         expect(JSON.stringify(kafkaWorker.properties.metrics)).to.match(/"Errors","FunctionName","kl-stripe-default-worker-fn/);
+        // The failures series names the same metric and dimensions as the alarm.
+        expect(kafkaWorker.properties.metrics).to.deep.include(["WebhookPipeline", "HandlerFailures", "service", "worker", "lane", "stripe-default", "provider", "stripe", { label: "handler failures" }]);
     });
 
     it("THEN the pipeline outputs name the lane's topic and the bootstrap brokers", async () => {
