@@ -48,6 +48,7 @@ import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { deadLetterTopicOf, KafkaDefaults, lambdaGroupOf } from "../handlers/kafka/constants";
 import type { PipelineConfig } from "../model/config";
+import { EventSourceMappingMetrics } from "../model/metrics";
 import type { LaneModel, PipelineModel } from "../model/pipeline";
 import type { KafkaRuntime } from "../model/runtime-config";
 import { allow, Statement } from "./iam";
@@ -173,6 +174,9 @@ function mappingBase(name: string, lane: LaneModel): Omit<aws.lambda.EventSource
         // maxReceiveCount counts deliveries; Lambda counts retries after the first.
         maximumRetryAttempts: Math.max(0, lane.maxReceiveCount - 1),
         destinationConfig: { onFailure: { destinationArn: `kafka://${deadLetterTopicOf(lane.topic!)}` } },
+        // Dead letters are counted by Lambda, not by our code: the Kafka event tells the function no attempt number,
+        // and the mapping writes exhausted records to <topic>.dlq itself (monitoring.ts alarms on them; model/metrics.ts).
+        metricsConfig: { metrics: [...EventSourceMappingMetrics.groups] },
     };
 }
 

@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { WebhookHandler } from "../handlers/app/types";
 import { ArchivePrefix } from "../model/constants";
+import { WorkerMetrics } from "../model/metrics";
 import type { LaneModel, PipelineModel } from "../model/pipeline";
 import { createCallback, CreatedFunction } from "./functions";
 import { Actions, allow, objectArns } from "./iam";
@@ -16,6 +17,7 @@ import { FunctionPackages } from "./packages";
 import { createQueuePair, QueuePair } from "./queues";
 import type { DestinationSecrets } from "./secrets";
 import { kafkaWorkerFactory, workerConfigOf, workerFactory } from "./runtime";
+
 
 export interface LaneResources extends QueuePair {
     readonly lane: LaneModel;
@@ -74,7 +76,7 @@ function createLane(name: string, lane: LaneModel, bucket: aws.s3.Bucket, table:
             ]),
             timeoutSeconds: lane.timeoutSeconds,
             packages: FunctionPackages.worker,
-            environment: { POWERTOOLS_SERVICE_NAME: `webhook-worker-${lane.id}`, POWERTOOLS_METRICS_NAMESPACE: "WebhookPipeline" },
+            environment: { POWERTOOLS_SERVICE_NAME: `webhook-worker-${lane.id}`, POWERTOOLS_METRICS_NAMESPACE: WorkerMetrics.namespace },
         },
         parent,
         { queueArn: pair.queue.arn, batchSize: lane.batchSize, batchWindowSeconds: lane.batchWindowSeconds || undefined, maximumConcurrency: lane.concurrency },
@@ -99,7 +101,7 @@ function createKafkaLane(name: string, lane: LaneModel, bucket: aws.s3.Bucket, t
             ]),
             timeoutSeconds: lane.timeoutSeconds,
             packages: FunctionPackages.kafkaWorker,
-            environment: { POWERTOOLS_SERVICE_NAME: `webhook-worker-${lane.id}`, POWERTOOLS_METRICS_NAMESPACE: "WebhookPipeline" },
+            environment: { POWERTOOLS_SERVICE_NAME: `webhook-worker-${lane.id}`, POWERTOOLS_METRICS_NAMESPACE: WorkerMetrics.namespace },
         },
         parent,
         { kind: "kafka", mapping: kafka.mapping(name, lane) },

@@ -1,10 +1,18 @@
 /**
  * Alarms and the dashboard: DLQ depth, oldest message age and function errors
- * per queue and worker; one dashboard row per queue (Kafka lanes: their worker).
+ * per queue and worker, handler failures per lane, dead letters per Kafka
+ * lane; one dashboard row per queue (Kafka lanes: their worker).
+ *
+ * Why handler failures need their own alarm: a worker reports failed records
+ * as batch item failures (ReportBatchItemFailures) and the Kafka worker never
+ * throws, so a lane whose every record fails shows no Lambda `Errors` at all.
+ * The `Errors` alarms stay: they catch crashes and timeouts, where the worker
+ * publishes nothing.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { PipelineModel } from "../model/pipeline";
+import { EventSourceMappingMetrics, WorkerMetrics, workerMetricDimensions } from "../model/metrics";
+import type { LaneModel, PipelineModel } from "../model/pipeline";
 import type { CreatedFunction } from "./functions";
 import type { KafkaLaneResources, LaneResources } from "./lanes";
 import { autoName, childName, fitName, NameLimits, stackNamePart } from "./naming";
@@ -17,7 +25,7 @@ export interface MonitoredResources {
     readonly router: CreatedFunction;
 }
 
-/** DLQ has messages; oldest message too old; worker errors. */
+/** DLQ has messages; oldest message too old; function errors; records failing in a lane's handler; Kafka records dead-lettered (or lost). */
 export function createAlarms(name: string, model: PipelineModel, watched: MonitoredResources, topicArn: string | undefined, parent: pulumi.Resource) {
     const { catchAll, lanes, kafkaLanes, router } = watched;
     const actions = topicArn ? [topicArn] : [];
@@ -64,15 +72,54 @@ export function createAlarms(name: string, model: PipelineModel, watched: Monito
             treatMissingData: "notBreaching",
             alarmActions: actions,
         }, opts);
+    // The metric every Lambda worker publishes per invocation (handlers/worker/lambda-worker.ts): exactly its namespace and dimensions.
+    const failuresAlarm = (base: string, lane: LaneModel) =>
+        new aws.cloudwatch.MetricAlarm(childName(base, "failures-alarm"), {
+            alarmDescription: `${base}: records failed in the handler (retried, then dead-lettered); see the worker's log for the error`,
+            namespace: WorkerMetrics.namespace,
+            metricName: WorkerMetrics.names.handlerFailures,
+            dimensions: workerMetricDimensions({ lane: lane.id, provider: lane.provider }),
+            statistic: "Sum",
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: actions,
+        }, opts);
+    // What Lambda publishes for the Kafka mapping once its metrics config is on (components/kafka.ts): records written to
+    // <topic>.dlq after the last retry, and records it failed to write there (those are dropped).
+    const deadLetterAlarm = (base: string, suffix: string, metricName: string, description: string, fn: CreatedFunction) =>
+        new aws.cloudwatch.MetricAlarm(childName(base, suffix), {
+            alarmDescription: `${base}: ${description}`,
+            namespace: EventSourceMappingMetrics.namespace,
+            metricName,
+            dimensions: { [EventSourceMappingMetrics.dimension]: fn.mapping!.uuid },
+            statistic: "Sum",
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: actions,
+        }, opts);
     queueAlarms(childName(name, "catch-all"), catchAll, Math.max(300, model.router.visibilityTimeoutSeconds));
     errorAlarm(childName(name, "router"), router);
     for (const l of lanes) {
         const base = childName(name, l.lane.id);
         queueAlarms(base, l, Math.max(300, l.lane.visibilityTimeoutSeconds));
         errorAlarm(base, l.worker);
+        failuresAlarm(base, l.lane);
     }
-    // Kafka lanes have no queue to watch: worker errors (failed records are retried, then go to <topic>.dlq).
-    for (const l of kafkaLanes) errorAlarm(childName(name, l.lane.id), l.worker);
+    // Kafka lanes have no queue to watch: worker errors, handler failures, and what reaches (or misses) <topic>.dlq.
+    for (const l of kafkaLanes) {
+        const base = childName(name, l.lane.id);
+        const topic = l.lane.topic!;
+        errorAlarm(base, l.worker);
+        failuresAlarm(base, l.lane);
+        deadLetterAlarm(base, "dead-letter-alarm", EventSourceMappingMetrics.names.deadLettered, `records sent to ${topic}.dlq after the last retry. Fix, then replay the topic (npm run kafka:replay).`, l.worker);
+        deadLetterAlarm(base, "dead-letter-errors-alarm", EventSourceMappingMetrics.names.deadLetterErrors, `records Lambda could not write to ${topic}.dlq: they are dropped from the mapping. Replay the topic from before the failure.`, l.worker);
+    }
 }
 
 /** One row per queue: the catch-all, then each SQS lane (queue and worker), then each Kafka lane's worker. */
@@ -89,19 +136,22 @@ export function createDashboard(name: string, watched: Omit<MonitoredResources, 
                     ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queue, { yAxis: "right" }],
                     ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", deadLetters, { label: "DLQ" }],
                 ]);
-            const workerWidget = (title: string, fn: string, y: number) =>
+            // Beside Lambda's own series, the records that failed in the handler (what the failures alarm watches).
+            const failures = (lane: LaneModel) => [WorkerMetrics.namespace, WorkerMetrics.names.handlerFailures, ...Object.entries(workerMetricDimensions({ lane: lane.id, provider: lane.provider })).flat(), { label: "handler failures" }];
+            const workerWidget = (title: string, fn: string, lane: LaneModel, y: number) =>
                 widget(title, 12, y, "Sum", [
                     ["AWS/Lambda", "Invocations", "FunctionName", fn],
                     ["AWS/Lambda", "Errors", "FunctionName", fn],
+                    failures(lane),
                     ["AWS/Lambda", "ConcurrentExecutions", "FunctionName", fn, { stat: "Maximum", yAxis: "right" }],
                 ]);
             const widgets = [queueWidget("catch-all", q, dlq, 0)];
             laneNames.forEach(([queue, deadLetters, fn], i) => {
                 widgets.push(queueWidget(lanes[i].lane.id, queue, deadLetters, 6 * (i + 1)));
-                widgets.push(workerWidget(`${lanes[i].lane.id} worker`, fn, 6 * (i + 1)));
+                widgets.push(workerWidget(`${lanes[i].lane.id} worker`, fn, lanes[i].lane, 6 * (i + 1)));
             });
             // Kafka lanes have no queue to chart: their worker, beside an empty left column.
-            kafkaWorkers.forEach((fn, i) => widgets.push(workerWidget(`${kafkaLanes[i].lane.id} worker (Kafka, topic ${kafkaLanes[i].lane.topic})`, fn, 6 * (laneNames.length + 1 + i))));
+            kafkaWorkers.forEach((fn, i) => widgets.push(workerWidget(`${kafkaLanes[i].lane.id} worker (Kafka, topic ${kafkaLanes[i].lane.topic})`, fn, kafkaLanes[i].lane, 6 * (laneNames.length + 1 + i))));
             return JSON.stringify({ widgets });
         });
     new aws.cloudwatch.Dashboard(childName(name, "dashboard"), { dashboardName: fitName(`${name}-${stackNamePart(pulumi.getStack(), "alnum-underscore")}`, NameLimits.dashboard), dashboardBody: body }, { parent });

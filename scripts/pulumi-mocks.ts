@@ -41,6 +41,8 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
             return { apiEndpoint: `https://a1b2c3d4e5.execute-api.${region}.amazonaws.com`, executionArn: `arn:aws:execute-api:${region}:${account}:a1b2c3d4e5` };
         case "aws:apigatewayv2/stage:Stage":
             return { invokeUrl: `https://a1b2c3d4e5.execute-api.${region}.amazonaws.com/` };
+        case "aws:lambda/eventSourceMapping:EventSourceMapping":
+            return { uuid: `${name}-uuid` };
         case "aws:sns/topic:Topic":
             return { arn: `arn:aws:sns:${region}:${account}:${physical}` };
         case "aws:msk/serverlessCluster:ServerlessCluster": {

@@ -7,6 +7,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import { WorkerMetrics, workerMetricDimensions } from "../../model/metrics";
 import type { WorkerRuntimeConfig } from "../../model/runtime-config";
 import type { WebhookHandler } from "../app/types";
 import { laneHandler } from "../destination";
@@ -31,8 +32,10 @@ export function lambdaWorker(getConfig: () => WorkerRuntimeConfig, handler: Webh
     const config = getConfig();
     const clients = awsClients();
     const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? `webhook-worker-${config.lane}` });
-    const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "WebhookPipeline", serviceName: "worker" });
-    metrics.setDefaultDimensions({ lane: config.lane, provider: config.provider });
+    // Namespace and dimensions exactly as the alarms name them (model/metrics.ts): no environment override.
+    const { service, ...dimensions } = workerMetricDimensions(config);
+    const metrics = new Metrics({ namespace: WorkerMetrics.namespace, serviceName: service });
+    metrics.setDefaultDimensions(dimensions);
     // A destination lane delivers to its HTTP service instead of calling the handler module.
     const deliveries: Record<string, number> = {};
     const lane = laneHandler(config, handler, { secrets: () => cachedSecretReader(clients.secrets), onAttempt: (r) => (deliveries[r.outcome] = (deliveries[r.outcome] ?? 0) + 1) });
@@ -52,12 +55,12 @@ export function lambdaWorker(getConfig: () => WorkerRuntimeConfig, handler: Webh
         clients,
         pacer: lane.pacer,
         publish(counts) {
-            metrics.addMetric("Processed", "Count", counts.processed);
-            metrics.addMetric("Duplicates", "Count", counts.duplicate);
-            metrics.addMetric("HandlerFailures", "Count", counts.failed);
-            if (counts["dead-lettered"]) metrics.addMetric("DeadLettered", "Count", counts["dead-lettered"]);
+            metrics.addMetric(WorkerMetrics.names.processed, "Count", counts.processed);
+            metrics.addMetric(WorkerMetrics.names.duplicates, "Count", counts.duplicate);
+            metrics.addMetric(WorkerMetrics.names.handlerFailures, "Count", counts.failed);
+            if (counts["dead-lettered"]) metrics.addMetric(WorkerMetrics.names.deadLettered, "Count", counts["dead-lettered"]);
             // Destination lanes: attempts by outcome (delivered, retryable, permanent).
-            publishCounts(metrics, "Deliveries", "outcome", deliveries);
+            publishCounts(metrics, WorkerMetrics.names.deliveries, "outcome", deliveries);
             for (const k of Object.keys(deliveries)) delete deliveries[k];
             metrics.publishStoredMetrics();
         },

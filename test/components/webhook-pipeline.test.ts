@@ -5,7 +5,9 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { MockSession, plain, RecordedResource, settled, setupMocks, uploadedCode, valueOf } from "../../scripts/pulumi-mocks";
-import { bundleOf, missingPackages } from "../../scripts/bundles";
+import { bundleOf, lazilyRequiredNotInZip, missingPackages } from "../../scripts/bundles";
+import { NotShippedFiles } from "../../components/functions";
+import { WorkerMetrics, workerMetricDimensions } from "../../model/metrics";
 import type { WebhookPipeline, WebhookPipelineArgs } from "../../components";
 import { claimsExpirationDays, ClaimCheckMarginDays, Limits, QueueSettings } from "../../model/constants";
 
@@ -193,7 +195,28 @@ describe("WebhookPipeline (mocks)", function () {
             expect(mine("aws:cloudwatch/dashboard:Dashboard")).to.have.length(1);
             const alarms = mine("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.name);
             expect(alarms).to.include.members(["wp-github-default-dlq-alarm", "wp-github-default-age-alarm", "wp-github-default-errors-alarm", "wp-catch-all-dlq-alarm", "wp-router-errors-alarm"]);
-            expect(alarms).to.have.length(2 * 6 + 6); // 2 queue alarms per queue pair, 1 error alarm per queue consumer
+            expect(alarms).to.have.length(2 * 6 + 6 + 5); // 2 queue alarms per queue pair, 1 error alarm per queue consumer, 1 failures alarm per lane
+        });
+
+        it("THEN each lane has a handler-failures alarm on exactly the metric its worker publishes: namespace, name and the complete dimension set of model/metrics.ts", () => {
+            const lanes = [["stripe", "default"], ["stripe", "billing"], ["github", "default"], ["slack", "default"], ["acme", "default"]];
+            const failures = mine("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.endsWith("-failures-alarm"));
+            expect(failures.map((a) => a.name).sort()).to.deep.equal(lanes.map(([p, l]) => `wp-${p}-${l}-failures-alarm`).sort());
+            for (const [provider, lane] of lanes) {
+                const alarm = one("aws:cloudwatch/metricAlarm:MetricAlarm", `wp-${provider}-${lane}-failures-alarm`).inputs;
+                expect(alarm, `${provider}-${lane}`).to.deep.include({
+                    namespace: WorkerMetrics.namespace,
+                    metricName: WorkerMetrics.names.handlerFailures,
+                    dimensions: workerMetricDimensions({ lane: `${provider}-${lane}`, provider }),
+                    statistic: "Sum",
+                    threshold: 0,
+                    comparisonOperator: "GreaterThanThreshold",
+                    treatMissingData: "notBreaching",
+                });
+                expect(alarm.dimensions).to.deep.equal({ service: "worker", lane: `${provider}-${lane}`, provider });
+            }
+            // The Lambda Errors alarms stay: a crash or timeout publishes no metric.
+            expect(mine("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.endsWith("-errors-alarm"))).to.have.length(6);
         });
 
         it("THEN outputs name each provider's URL and every queue", async () => {
@@ -307,12 +330,24 @@ describe("WebhookPipeline (mocks)", function () {
             }
         });
 
-        it("THEN each zip holds only what it runs and stays under 1 MB, and needs nothing the zip lacks", async () => {
+        it("THEN each zip holds what it runs, its AWS SDK clients included (the runtime is relied on for none), without ES-module builds or type declarations, stays under 1 MB, and needs nothing the zip lacks", async () => {
+            // The AWS clients' getters (handlers/shared/clients.ts) are serialized whole: each function carries the require of clients it never creates.
+            const neverCreated: Record<string, string[]> = { router: ["@aws-sdk/client-dynamodb"], ingress: ["@aws-sdk/client-dynamodb"], worker: ["@aws-sdk/client-secrets-manager", "@aws-sdk/client-sqs"] };
+            const sdk: Record<string, string[]> = {
+                router: ["@aws-sdk/client-s3", "@aws-sdk/client-secrets-manager", "@aws-sdk/client-sqs"],
+                ingress: ["@aws-sdk/client-s3", "@aws-sdk/client-secrets-manager", "@aws-sdk/client-sqs"],
+                worker: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-s3", "@aws-sdk/util-dynamodb"],
+            };
             for (const fn of mine("aws:lambda/function:Function")) {
                 const bundle = await bundleOf(fn);
+                const kind = /-(router|ingress|worker)-fn$/.exec(fn.name)![1];
+                const packages = new Set(bundle.paths.map((p) => /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(p)?.[1]));
                 expect(missingPackages(bundle), fn.name).to.deep.equal([]);
+                expect(lazilyRequiredNotInZip(bundle), fn.name).to.deep.equal(neverCreated[kind]);
                 expect(bundle.zipBytes, fn.name).to.be.below(1_000_000);
-                expect(bundle.paths.some((p) => p.includes("@aws-sdk") || p.includes("@pulumi") || p.includes("kafkajs") || p.includes("aws-msk-iam-sasl-signer-js") || p.includes("zod")), `${fn.name}: ${bundle.paths.join(",")}`).to.equal(false);
+                expect(sdk[kind].filter((p) => !packages.has(p)), `${fn.name} lacks`).to.deep.equal([]);
+                expect([...packages].filter((p) => /^(@pulumi\/|kafkajs$|aws-msk-iam-sasl-signer-js$|zod$|yaml$)/.test(p!)), fn.name).to.deep.equal([]);
+                expect(bundle.paths.filter((p) => NotShippedFiles.test(p)), fn.name).to.deep.equal([]);
             }
         });
     });

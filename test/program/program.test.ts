@@ -40,7 +40,9 @@ describe("the program with Pulumi.dev.yaml (mocks)", function () {
 
     it("THEN every resource keeps the physical name it had before names were fitted (names are permanent)", () => {
         const before = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "..", "test", "program", "fixtures", "dev-names.json"), "utf8"));
-        expect(nameListing(result.resources)).to.deep.equal(before);
+        // Resources added since (new alarms, secrets) have names of their own; every one recorded then must still be there, named the same.
+        const now = new Set(nameListing(result.resources));
+        expect((before as string[]).filter((line) => !now.has(line))).to.deep.equal([]);
     });
 
     it("THEN no secret from the stack file reaches a function's environment", () => {
