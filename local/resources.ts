@@ -2,15 +2,17 @@
  * The local backend: maps the pipeline model onto an AWS emulator (moto) the
  * way components/ maps it onto AWS: catch-all queue + DLQ, one queue + DLQ
  * per lane (FIFO when ordered, redrive at maxReceiveCount, visibility 6x the
- * timeout), the archive bucket, the idempotency table and one secret per
- * provider holding `{"secrets": [...]}`.
+ * timeout), the archive bucket, the idempotency table, one secret per
+ * provider holding `{"secrets": [...]}`, and the pipeline-internal key that
+ * seals trusted envelopes (model/seal.ts), generated here once per emulator.
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { randomBytes } from "crypto";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import type { PipelineModel } from "../model/pipeline";
-import type { KafkaRuntime, LaneRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
+import { KafkaRuntime, LaneRuntime, providerRuntimeOf, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
 import { Limits } from "../model/constants";
 import { patientRetryStrategy } from "../handlers/shared/retry";
 
@@ -31,6 +33,8 @@ export interface LocalResources {
     readonly bucket: string;
     readonly table: string;
     readonly secretIds: Readonly<Record<string, string>>;
+    /** The pipeline-internal key's secret (`{"secrets": [key]}`): the router, the local ingress and `npm run ops` read it. */
+    readonly sealSecretId: string;
     readonly router: RouterRuntimeConfig;
     readonly workers: Readonly<Record<string, WorkerRuntimeConfig>>;
 }
@@ -119,12 +123,14 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
             secretIds[p.name] = name;
         }
     }
+    const sealSecretId = await createSealSecret(clients.secrets, `${prefix}/internal-key`);
     const router: RouterRuntimeConfig = {
         bucket,
+        sealSecretId,
         inlineBodyBytes: Limits.laneInlineBodyBytes,
         ...(options.kafka ? { kafka: options.kafka } : {}),
         providers: Object.fromEntries(
-            model.providers.map((p) => [p.name, { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId: secretIds[p.name], routes: p.routes }]),
+            model.providers.map((p) => [p.name, providerRuntimeOf(p, secretIds[p.name])]),
         ),
         lanes: Object.fromEntries(
             model.lanes.map((l): [string, LaneRuntime] => [l.id, { id: l.id, provider: l.provider, kind: l.kind, ordering: l.ordering, queueUrl: lanes[l.id]?.queue.url, topic: l.topic, partitions: l.kind === "kafka" ? l.concurrency : undefined }]),
@@ -133,5 +139,19 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
     const workers: Record<string, WorkerRuntimeConfig> = Object.fromEntries(
         model.lanes.map((l) => [l.id, { lane: l.id, provider: l.provider, bucket, idempotencyTable: table, idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600, ordering: l.ordering }]),
     );
-    return { catchAll, lanes, bucket, table, secretIds, router, workers };
+    return { catchAll, lanes, bucket, table, secretIds, sealSecretId, router, workers };
+}
+
+/**
+ * The internal key's secret, created with a fresh random key; an existing one is kept as it is (a router
+ * started in its own process shares the pipeline's key, and messages sealed before stay valid).
+ */
+async function createSealSecret(client: SecretsManagerClient, name: string): Promise<string> {
+    try {
+        const { ARN } = await client.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ secrets: [randomBytes(32).toString("base64")] }) }));
+        return ARN!;
+    } catch (err) {
+        if ((err as Error).name !== "ResourceExistsException") throw err;
+        return name;
+    }
 }

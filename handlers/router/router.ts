@@ -16,9 +16,15 @@
  * its reason and counted.
  *
  * Signed timestamps are checked against the time the edge received the
- * request (the envelope's `receivedAt`), not the time the router reads it: a
- * backlog in the catch-all queue or a redelivery after a failed send must not
- * turn a valid webhook stale. A request that matches no cached secret (or
+ * request, not the time the router reads it: a backlog in the catch-all queue
+ * or a redelivery after a failed send must not turn a valid webhook stale.
+ * That time is one no sender can set: SQS's SentTimestamp, or the time in a
+ * valid seal (model/seal.ts) from the pipeline's own writers (a replay or a
+ * catch-all redrive vouches for the original time). The markers that change
+ * how a request is treated (wp-encoding, wp-replay, wp-replay-force) count only
+ * under a valid seal: a message that carries them unsealed, or with a seal
+ * that does not check, came through the direct integration with attributes a
+ * header value smuggled in, and is quarantined as untrusted-envelope. A request that matches no cached secret (or
  * meets a provider without one) re-reads the secret once it is
  * `SecretCache.refreshAfterMs` old, so a rotation is picked up in seconds.
  */
@@ -26,7 +32,8 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createHash, randomUUID } from "crypto";
 import { ArchivePrefix, Limits } from "../../model/constants";
-import { decodeEnvelope, Envelope, EnvelopeError, EventAttribute, isSqsSafe, SdkAttribute, utf8Text } from "../../model/envelope";
+import { decodeEnvelope, Envelope, EnvelopeAttribute, EnvelopeError, EventAttribute, isSqsSafe, SdkAttribute, utf8Text } from "../../model/envelope";
+import { checkRedrive, checkSeal, SealCheck } from "../../model/seal";
 import { LaneMessage, LaneMessageVersion } from "../../model/lane-message";
 import { compileRoutes } from "../../model/pipeline";
 import type { ProviderRuntime, RouterRuntimeConfig } from "../../model/runtime-config";
@@ -41,6 +48,8 @@ import { KafkaPublisher, OutboundMessage, sendToKafkaLane, sendToSqsLane } from 
 export const QuarantineReason = {
     MalformedEnvelope: "malformed-envelope",
     UnknownProvider: "unknown-provider",
+    /** Markers without a valid seal, a seal that does not check, or an unsealed request for a provider behind its ingress function: attributes a sender shaped. */
+    UntrustedEnvelope: "untrusted-envelope",
 } as const;
 
 /** Partition name for requests whose provider is unknown or unreadable. */
@@ -59,6 +68,8 @@ export interface InboundRecord {
     readonly messageId: string;
     readonly body: string;
     readonly attributes: Record<string, SdkAttribute | EventAttribute | undefined> | undefined;
+    /** SQS's SentTimestamp (epoch ms; the Lambda record's `attributes.SentTimestamp`): when the message was enqueued, which no sender can set. */
+    readonly sentTimestamp?: number;
 }
 
 export interface RouterDeps {
@@ -166,6 +177,21 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
             p.reject = { reason: QuarantineReason.MalformedEnvelope, detail: err.message };
             return;
         }
+        const trust = await trusted(p.envelope, p.record);
+        if ("error" in trust) {
+            p.error = trust.error;
+            return;
+        }
+        if ("problem" in trust) {
+            // Quarantined with the message body as it arrived: an unsealed encoding is not followed.
+            p.body = Buffer.from(p.record.body, "utf8");
+            p.text = p.record.body;
+            p.provider = config.providers[p.envelope.provider];
+            p.envelope = { ...p.envelope, receivedAt: trust.receivedAt };
+            p.reject = { reason: QuarantineReason.UntrustedEnvelope, detail: trust.problem };
+            return;
+        }
+        p.envelope = { ...p.envelope, receivedAt: trust.receivedAt };
         try {
             p.body = await resolveBody(p, calls);
             p.text = utf8Text(p.body, p.body === p.envelope.body ? p.envelope.text : undefined);
@@ -211,6 +237,47 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
         }
         p.facts = plugin.facts(request);
         p.target = routers[provider.name](p.facts.eventType);
+    }
+
+    /**
+     * The time the request counts as received, and whether its markers may be honoured: a sealed
+     * message's time when the seal checks, else SQS's SentTimestamp (the router's clock without one).
+     * `problem`: the message is to be quarantined as untrusted-envelope; `error`: retry (the key could not be read).
+     */
+    async function trusted(envelope: Envelope, record: InboundRecord): Promise<{ receivedAt: number } | { receivedAt: number; problem: string } | { error: string }> {
+        const sent = record.sentTimestamp !== undefined && Number.isFinite(record.sentTimestamp) && record.sentTimestamp > 0 ? record.sentTimestamp : now();
+        const provider = config.providers[envelope.provider];
+        if (envelope.seal === undefined) {
+            if (envelope.markers.length > 0) {
+                return { receivedAt: sent, problem: `message attribute(s) ${envelope.markers.join(", ")} without ${EnvelopeAttribute.Seal}: only the pipeline's own writers may set them (a header value may have added them)` };
+            }
+            if (provider?.ingress === "function") {
+                return { receivedAt: sent, problem: `provider ${provider.name} takes requests through its ingress function, which seals every message; this one has no ${EnvelopeAttribute.Seal}` };
+            }
+            if (envelope.url !== envelope.urlEnd && (envelope.url !== undefined || envelope.urlEnd !== undefined)) {
+                return { receivedAt: sent, problem: `message attributes ${EnvelopeAttribute.Url} and ${EnvelopeAttribute.UrlEnd} differ (a header value may have added one)` };
+            }
+            if (envelope.redrive === undefined) return { receivedAt: sent };
+        }
+        let keys: readonly string[];
+        try {
+            keys = await deps.secrets(config.sealSecretId);
+        } catch (err) {
+            return { error: (err as Error).message };
+        }
+        // A sealed message vouches for its markers and time; an unsealed one redriven from the catch-all DLQ for its time alone.
+        const body = record.body;
+        const checkWith = (k: readonly string[]): SealCheck =>
+            envelope.seal !== undefined
+                ? checkSeal(k, envelope.seal, { provider: envelope.provider, requestId: envelope.requestId, encoding: envelope.encoding, replayOf: envelope.replayOf, replayForce: envelope.replayForce, url: envelope.url }, body)
+                : checkRedrive(k, envelope.redrive!, { provider: envelope.provider, requestId: envelope.requestId }, body);
+        let check = checkWith(keys);
+        if (!check.ok) {
+            // The cached key may predate a rotation: read it again (at most every refreshAfterMs).
+            const fresh = await deps.secrets(config.sealSecretId, { maxAgeMs: SecretCache.refreshAfterMs }).catch(() => keys);
+            if (fresh !== keys) check = checkWith(fresh);
+        }
+        return check.ok ? { receivedAt: check.receivedAt } : { receivedAt: sent, problem: check.problem };
     }
 
     /** When the edge received the request; the router's clock when that is missing or in the future. */
