@@ -21,7 +21,7 @@ import { ConfigError, PipelineConfig, ProviderConfig, validateConfig } from "../
 import { ArchivePrefix, Limits } from "../model/constants";
 import { apiGatewayMessageAttributes } from "../model/envelope";
 import { buildPipelineModel, LaneModel, PipelineModel, ProviderModel, secretsOf } from "../model/pipeline";
-import type { LaneRuntime, ProviderRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
+import { LaneRuntime, ProviderRuntime, providerRuntimeOf, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
 import { createCallback, CreatedFunction } from "./functions";
 import { createKafkaResources, kafkaDeploymentProblems, KafkaResources } from "./kafka";
 import { Actions, allow, assumeRolePolicy, objectArns, tlsOnlyBucketPolicy } from "./iam";
@@ -78,6 +78,12 @@ export class WebhookPipeline extends pulumi.ComponentResource {
     public readonly dlqUrls: pulumi.Output<Record<string, string>>;
     public readonly bucketName: pulumi.Output<string>;
     public readonly tableName: pulumi.Output<string>;
+    /**
+     * The pipeline-internal key's secret (model/seal.ts): seals the envelopes of the pipeline's own writers
+     * (ingress functions, `ops replay`, `ops redrive --catch-all`). Readable by the router, the ingress
+     * functions and operators only; `npm run ops` needs it in the stack outputs.
+     */
+    public readonly internalKeySecretArn: pulumi.Output<string>;
     /** Every function the component created, by role (`router`, `ingress-<provider>`, `worker-<lane>`). */
     public readonly functions: Readonly<Record<string, aws.lambda.Function>>;
     /** Kafka lane id -> topic (its dead-letter topic is `<topic>.dlq`); empty without Kafka lanes. */
@@ -101,11 +107,12 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         const table = this.createIdempotencyTable(name, model);
         const catchAll = this.createQueuePair(childName(name, "catch-all"), { fifo: false, visibilityTimeoutSeconds: model.router.visibilityTimeoutSeconds, maxReceiveCount: model.router.maxReceiveCount });
         const secrets = this.createSecrets(name, result.config);
+        const internalKey = this.createInternalKey(name);
         const kafka = model.usesKafka ? createKafkaResources(name, model, result.config.kafka, this) : undefined;
         const lanes = model.lanes.filter((l) => l.kind === "sqs").map((lane) => this.createLane(name, lane, bucket, table, handlers[lane.handler], model));
         const kafkaLanes = kafka ? model.lanes.filter((l) => l.kind === "kafka").map((lane) => this.createKafkaLane(name, lane, bucket, table, handlers[lane.handler], model, kafka)) : [];
-        const router = this.createRouter(name, model, catchAll, lanes, secrets, bucket, kafkaLanes, kafka);
-        const api = this.createApi(name, model, catchAll, secrets, bucket);
+        const router = this.createRouter(name, model, catchAll, lanes, secrets, bucket, internalKey, kafkaLanes, kafka);
+        const api = this.createApi(name, model, catchAll, secrets, bucket, internalKey);
         this.createAlarms(name, model, catchAll, lanes, router, result.config.alarmTopicArn, kafkaLanes);
         this.createDashboard(name, catchAll, lanes, kafkaLanes);
 
@@ -115,6 +122,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         this.dlqUrls = urlsByLane(catchAll.dlq, lanes.map((l) => [l.lane.id, l.dlq]));
         this.bucketName = bucket.bucket;
         this.tableName = table.name;
+        this.internalKeySecretArn = internalKey.arn;
         this.functions = {
             router: router.fn,
             ...Object.fromEntries(api.ingress.map(([p, f]) => [`ingress-${p}`, f.fn])),
@@ -130,6 +138,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
             dlqUrls: this.dlqUrls,
             bucketName: this.bucketName,
             tableName: this.tableName,
+            internalKeySecretArn: this.internalKeySecretArn,
             kafkaTopics: this.kafkaTopics,
             kafkaBootstrapBrokers: this.kafkaBootstrapBrokers,
         });
@@ -228,6 +237,24 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         return secrets;
     }
 
+    /**
+     * The pipeline-internal key: 64 random characters from Secrets Manager's GetRandomPassword, stored once
+     * (`ignoreChanges`, so a later `pulumi up` keeps the key: messages sealed before stay valid). Rotate by
+     * putting `{"secrets": ["<new>", "<old>"]}` into the secret by hand (the first seals, any opens).
+     */
+    private createInternalKey(name: string): aws.secretsmanager.Secret {
+        const secret = new aws.secretsmanager.Secret(childName(name, "internal-key"), {
+            description: 'Pipeline-internal key sealing the envelopes of the pipeline\'s own writers: JSON {"secrets": [...]}',
+            recoveryWindowInDays: 7,
+        }, { parent: this });
+        const key = aws.secretsmanager.getRandomPasswordOutput({ passwordLength: 64, excludePunctuation: true }, { parent: this });
+        new aws.secretsmanager.SecretVersion(childName(name, "internal-key-value"), {
+            secretId: secret.id,
+            secretString: pulumi.secret(key.randomPassword.apply((k) => JSON.stringify({ secrets: [k] }))),
+        }, { parent: this, ignoreChanges: ["secretString"] });
+        return secret;
+    }
+
     private createLane(name: string, lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, handler: WebhookHandler, model: PipelineModel): LaneResources {
         const base = childName(name, lane.id);
         const pair = this.createQueuePair(base, { fifo: lane.ordering, visibilityTimeoutSeconds: lane.visibilityTimeoutSeconds, maxReceiveCount: lane.maxReceiveCount });
@@ -283,6 +310,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         lanes: readonly LaneResources[],
         secrets: Map<string, aws.secretsmanager.Secret>,
         bucket: aws.s3.Bucket,
+        internalKey: aws.secretsmanager.Secret,
         kafkaLanes: readonly KafkaLaneResources[] = [],
         kafka?: KafkaResources,
     ): CreatedFunction {
@@ -290,9 +318,10 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         const secretArns = keyed([...secrets].map(([p, s]) => [p, s.arn]));
         const kafkaRuntime = kafka ? kafka.runtime : pulumi.output(undefined);
         const routerConfig: pulumi.Output<RouterRuntimeConfig> = pulumi
-            .all([bucket.bucket, queueUrls, secretArns, kafkaRuntime])
-            .apply(([bucketName, queueUrls, secretArns, kafkaRuntime]) => ({
+            .all([bucket.bucket, queueUrls, secretArns, kafkaRuntime, internalKey.arn])
+            .apply(([bucketName, queueUrls, secretArns, kafkaRuntime, sealSecretId]) => ({
                 bucket: bucketName,
+                sealSecretId,
                 inlineBodyBytes: Limits.laneInlineBodyBytes,
                 providers: Object.fromEntries(model.providers.map((p) => [p.name, providerRuntime(p, secretArns[p.name])])),
                 lanes: Object.fromEntries([
@@ -310,14 +339,15 @@ export class WebhookPipeline extends pulumi.ComponentResource {
                 description: "Webhook router: verify, archive, route to provider lanes",
                 factory: () => makeRouterHandler(() => routerConfig.get(), makeKafka),
                 statements: pulumi
-                    .all([catchAll.queue.arn, bucket.arn, pulumi.all(lanes.map((l) => l.queue.arn)), pulumi.all([...secrets.values()].map((s) => s.arn)), kafka ? kafka.routerStatements : []])
-                    .apply(([catchAllArn, bucketArn, laneArns, secretArns, kafkaStatements]) => [
+                    .all([catchAll.queue.arn, bucket.arn, pulumi.all(lanes.map((l) => l.queue.arn)), pulumi.all([...secrets.values()].map((s) => s.arn)), kafka ? kafka.routerStatements : [], internalKey.arn])
+                    .apply(([catchAllArn, bucketArn, laneArns, secretArns, kafkaStatements, internalKeyArn]) => [
                         allow(Actions.consumeQueue, catchAllArn, "ConsumeCatchAll"),
                         // A pipeline whose lanes are all Kafka lanes sends to no queue (an empty Resource is invalid IAM).
                         ...(laneArns.length ? [allow(Actions.sendQueue, laneArns, "SendToLanes")] : []),
                         allow(Actions.putObject, objectArns(bucketArn, ArchivePrefix.Raw, ArchivePrefix.Quarantine, ArchivePrefix.Claims), "WriteArchive"),
                         allow(Actions.getObject, objectArns(bucketArn, `${ArchivePrefix.Claims}/ingress`), "ReadIngressClaimChecks"),
                         allow(Actions.readSecret, secretArns, "ReadSigningSecrets"),
+                        allow(Actions.readSecret, internalKeyArn, "ReadInternalKey"),
                         ...kafkaStatements,
                     ]),
                 timeoutSeconds: model.router.timeoutSeconds,
@@ -332,7 +362,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
     }
 
     /** HTTP API: direct SQS integration per provider route, or the ingress function where the provider challenges the endpoint. */
-    private createApi(name: string, model: PipelineModel, catchAll: QueuePair, secrets: Map<string, aws.secretsmanager.Secret>, bucket: aws.s3.Bucket) {
+    private createApi(name: string, model: PipelineModel, catchAll: QueuePair, secrets: Map<string, aws.secretsmanager.Secret>, bucket: aws.s3.Bucket, internalKey: aws.secretsmanager.Secret) {
         const opts = { parent: this };
         const api = new aws.apigatewayv2.Api(childName(name, "api"), { protocolType: "HTTP", description: "Webhook ingestion: POST /webhooks/{provider}" }, opts);
         const accessLogs = new aws.cloudwatch.LogGroup(childName(name, "api-access-logs"), { retentionInDays: 30 }, opts);
@@ -378,7 +408,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
                     },
                 }, opts);
             } else {
-                const fn = this.createIngressFunction(base, provider, catchAll, secrets.get(provider.name)!, bucket);
+                const fn = this.createIngressFunction(base, provider, catchAll, secrets.get(provider.name)!, bucket, internalKey);
                 ingress.push([provider.name, fn]);
                 new aws.lambda.Permission(childName(base, "ingress-invoke"), {
                     action: "lambda:InvokeFunction",
@@ -402,23 +432,25 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         return { api, stage, url: stage.invokeUrl.apply((u) => u.replace(/\/$/, "")), ingress };
     }
 
-    private createIngressFunction(base: string, provider: ProviderModel, catchAll: QueuePair, secret: aws.secretsmanager.Secret, bucket: aws.s3.Bucket): CreatedFunction {
-        const ingressConfig = pulumi.all([catchAll.queue.url, bucket.bucket, secret.arn]).apply(([catchAllQueueUrl, bucketName, secretArn]) => ({
+    private createIngressFunction(base: string, provider: ProviderModel, catchAll: QueuePair, secret: aws.secretsmanager.Secret, bucket: aws.s3.Bucket, internalKey: aws.secretsmanager.Secret): CreatedFunction {
+        const ingressConfig = pulumi.all([catchAll.queue.url, bucket.bucket, secret.arn, internalKey.arn]).apply(([catchAllQueueUrl, bucketName, secretArn, sealSecretId]) => ({
             provider: providerRuntime(provider, secretArn),
             headers: provider.headers,
             signsUrl: provider.signsUrl,
             catchAllQueueUrl,
             bucket: bucketName,
+            sealSecretId,
         }));
         return createCallback(
             childName(base, "ingress"),
             {
                 description: `Webhook ingress for ${provider.name}: answers the endpoint challenge, enqueues the rest`,
                 factory: () => makeIngressHandler(() => ingressConfig.get()),
-                statements: pulumi.all([catchAll.queue.arn, bucket.arn, secret.arn]).apply(([queueArn, bucketArn, secretArn]) => [
+                statements: pulumi.all([catchAll.queue.arn, bucket.arn, secret.arn, internalKey.arn]).apply(([queueArn, bucketArn, secretArn, internalKeyArn]) => [
                     allow(Actions.sendQueue, queueArn, "SendToCatchAll"),
                     allow(Actions.putObject, objectArns(bucketArn, `${ArchivePrefix.Claims}/ingress/${provider.name}`), "WriteClaimChecks"),
                     allow(Actions.readSecret, secretArn, "ReadSigningSecret"),
+                    allow(Actions.readSecret, internalKeyArn, "ReadInternalKey"),
                 ]),
                 timeoutSeconds: 10,
                 packages: FunctionPackages.ingress,
@@ -526,7 +558,7 @@ function urlsByLane(catchAll: aws.sqs.Queue, lanes: [string, aws.sqs.Queue][]): 
 }
 
 function providerRuntime(p: ProviderModel, secretId: string): ProviderRuntime {
-    return { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId, routes: p.routes };
+    return providerRuntimeOf(p, secretId);
 }
 
 /** A provider without a secret in config works once the secret is put into Secrets Manager by hand; say so. */
