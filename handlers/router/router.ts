@@ -32,8 +32,8 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createHash, randomUUID } from "crypto";
 import { ArchivePrefix, Limits } from "../../model/constants";
-import { decodeEnvelope, Envelope, EnvelopeAttribute, EnvelopeError, EventAttribute, isSqsSafe, SdkAttribute, utf8Text } from "../../model/envelope";
-import { checkRedrive, checkSeal, SealCheck } from "../../model/seal";
+import { decodeEnvelope, Envelope, EnvelopeError, EventAttribute, isSqsSafe, SdkAttribute, utf8Text } from "../../model/envelope";
+import { judgeEnvelope, needsKey, TrustVerdict } from "../../model/trust";
 import { LaneMessage, LaneMessageVersion } from "../../model/lane-message";
 import { compileRoutes } from "../../model/pipeline";
 import type { ProviderRuntime, RouterRuntimeConfig } from "../../model/runtime-config";
@@ -143,6 +143,8 @@ interface Pending {
     error?: string;
 }
 
+const verdictOf = (v: TrustVerdict) => (v.trusted ? { receivedAt: v.receivedAt } : { receivedAt: v.receivedAt, problem: v.problem });
+
 const inc = (map: Record<string, number>, key: string, by = 1) => {
     map[key] = (map[key] ?? 0) + by;
 };
@@ -240,44 +242,25 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
     }
 
     /**
-     * The time the request counts as received, and whether its markers may be honoured: a sealed
-     * message's time when the seal checks, else SQS's SentTimestamp (the router's clock without one).
-     * `problem`: the message is to be quarantined as untrusted-envelope; `error`: retry (the key could not be read).
+     * The time the request counts as received, and whether its markers may be honoured (model/trust.ts).
+     * `problem`: quarantine as untrusted-envelope; `error`: retry (the internal key could not be read).
      */
     async function trusted(envelope: Envelope, record: InboundRecord): Promise<{ receivedAt: number } | { receivedAt: number; problem: string } | { error: string }> {
-        const sent = record.sentTimestamp !== undefined && Number.isFinite(record.sentTimestamp) && record.sentTimestamp > 0 ? record.sentTimestamp : now();
-        const provider = config.providers[envelope.provider];
-        if (envelope.seal === undefined) {
-            if (envelope.markers.length > 0) {
-                return { receivedAt: sent, problem: `message attribute(s) ${envelope.markers.join(", ")} without ${EnvelopeAttribute.Seal}: only the pipeline's own writers may set them (a header value may have added them)` };
-            }
-            if (provider?.ingress === "function") {
-                return { receivedAt: sent, problem: `provider ${provider.name} takes requests through its ingress function, which seals every message; this one has no ${EnvelopeAttribute.Seal}` };
-            }
-            if (envelope.url !== envelope.urlEnd && (envelope.url !== undefined || envelope.urlEnd !== undefined)) {
-                return { receivedAt: sent, problem: `message attributes ${EnvelopeAttribute.Url} and ${EnvelopeAttribute.UrlEnd} differ (a header value may have added one)` };
-            }
-            if (envelope.redrive === undefined) return { receivedAt: sent };
-        }
+        const context = { sentTimestamp: record.sentTimestamp, ingress: config.providers[envelope.provider]?.ingress, now: now() };
+        if (!needsKey(envelope)) return verdictOf(judgeEnvelope(envelope, record.body, { ...context, keys: [] }));
         let keys: readonly string[];
         try {
             keys = await deps.secrets(config.sealSecretId);
         } catch (err) {
             return { error: (err as Error).message };
         }
-        // A sealed message vouches for its markers and time; an unsealed one redriven from the catch-all DLQ for its time alone.
-        const body = record.body;
-        const checkWith = (k: readonly string[]): SealCheck =>
-            envelope.seal !== undefined
-                ? checkSeal(k, envelope.seal, { provider: envelope.provider, requestId: envelope.requestId, encoding: envelope.encoding, replayOf: envelope.replayOf, replayForce: envelope.replayForce, url: envelope.url }, body)
-                : checkRedrive(k, envelope.redrive!, { provider: envelope.provider, requestId: envelope.requestId }, body);
-        let check = checkWith(keys);
-        if (!check.ok) {
+        let verdict = judgeEnvelope(envelope, record.body, { ...context, keys });
+        if (!verdict.trusted) {
             // The cached key may predate a rotation: read it again (at most every refreshAfterMs).
             const fresh = await deps.secrets(config.sealSecretId, { maxAgeMs: SecretCache.refreshAfterMs }).catch(() => keys);
-            if (fresh !== keys) check = checkWith(fresh);
+            if (fresh !== keys) verdict = judgeEnvelope(envelope, record.body, { ...context, keys: fresh });
         }
-        return check.ok ? { receivedAt: check.receivedAt } : { receivedAt: sent, problem: check.problem };
+        return verdictOf(verdict);
     }
 
     /** When the edge received the request; the router's clock when that is missing or in the future. */
