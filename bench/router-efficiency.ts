@@ -220,7 +220,7 @@ export const routerEfficiency: Benchmark = {
         ctx.log(`router: creating two dev-stack pipelines in the emulator (${endpoint})`);
         const ours = await createBenchPipeline(endpoint, values, runPrefix("o"));
         // Both designs verify the same traffic: the same secrets.
-        const seed = await createBenchPipeline(endpoint, values, runPrefix("s"), ours.secrets);
+        const seed = await createBenchPipeline(endpoint, values, runPrefix("s"), ours.secrets, undefined, ours.sealKey);
 
         const runs = { ours: [] as RouterRun[], seed: [] as RouterRun[] };
         const cpu = { ours: [] as CpuSample[], seed: [] as CpuSample[], oursUncompressed: [] as CpuSample[], passes };

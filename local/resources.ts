@@ -86,6 +86,8 @@ export interface CreateLocalOptions {
     readonly visibilityTimeoutSeconds?: number;
     /** Where Kafka lanes publish (pipelines with Kafka lanes); topics are created by the router and the lane runners. */
     readonly kafka?: KafkaRuntime;
+    /** The pipeline-internal key to create its secret with (benchmarks share one between pipelines). @default a fresh random key */
+    readonly sealKey?: string;
 }
 
 /** Create everything the model needs in the emulator; idempotent for the same prefix. */
@@ -123,7 +125,7 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
             secretIds[p.name] = name;
         }
     }
-    const sealSecretId = await createSealSecret(clients.secrets, `${prefix}/internal-key`);
+    const sealSecretId = await createSealSecret(clients.secrets, `${prefix}/internal-key`, options.sealKey ?? randomBytes(32).toString("base64"));
     const router: RouterRuntimeConfig = {
         bucket,
         sealSecretId,
@@ -146,9 +148,9 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
  * The internal key's secret, created with a fresh random key; an existing one is kept as it is (a router
  * started in its own process shares the pipeline's key, and messages sealed before stay valid).
  */
-async function createSealSecret(client: SecretsManagerClient, name: string): Promise<string> {
+async function createSealSecret(client: SecretsManagerClient, name: string, key: string): Promise<string> {
     try {
-        const { ARN } = await client.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ secrets: [randomBytes(32).toString("base64")] }) }));
+        const { ARN } = await client.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ secrets: [key] }) }));
         return ARN!;
     } catch (err) {
         if ((err as Error).name !== "ResourceExistsException") throw err;
