@@ -13,7 +13,7 @@
  * covers) count only under `wp-seal`: an HMAC-SHA256, keyed by the
  * pipeline-internal key (Secrets Manager, readable by the router, the ingress
  * functions and operators only), over the provider, the request id, those
- * markers and a SHA-256 of the exact message body. Every marker is covered
+ * markers and the exact message body. Every marker is covered
  * whether present or not, so adding, dropping or changing one breaks the seal.
  *
  * The seal also carries the received-at time in clear (`v1.<epoch ms>.<mac>`):
@@ -33,7 +33,7 @@
  * its own: the ingress function sets `wp-encoding` legitimately on the same
  * queue as the direct integration, so the catch-all still needs a trusted mark.
  */
-import { createHash, createHmac, timingSafeEqual } from "crypto";
+import { createHmac, timingSafeEqual } from "crypto";
 
 export const SealVersion = "v1";
 
@@ -57,28 +57,28 @@ type SealKind = "envelope" | "redrive";
 /** The fields a redrive attestation covers, besides the message body. */
 export type RedriveFields = Pick<SealFields, "provider" | "requestId" | "receivedAt">;
 
-/** The exact bytes the MAC covers: a JSON array, so no field can spill into the next. */
-function sealInput(kind: SealKind, fields: SealFields | RedriveFields, messageBody: string): string {
-    const bodyHash = createHash("sha256").update(messageBody, "utf8").digest("hex");
-    if (kind === "redrive") return JSON.stringify([SealVersion, kind, fields.provider, fields.requestId, fields.receivedAt, bodyHash]);
-    const f = fields as SealFields;
-    return JSON.stringify([SealVersion, kind, f.provider, f.requestId, f.receivedAt, f.encoding, f.replayOf ?? null, f.replayForce ?? null, f.url ?? null, bodyHash]);
-}
-
-function mac(key: string, input: string): Buffer {
-    return createHmac("sha256", Buffer.from(key, "utf8")).update(input, "utf8").digest();
+/**
+ * The MAC over the fields (a JSON array, so no field can spill into the next; it holds no raw newline)
+ * then a newline then the exact message body: one HMAC-SHA256 pass over the body.
+ */
+function mac(key: string, kind: SealKind, fields: SealFields | RedriveFields, messageBody: string): Buffer {
+    const head =
+        kind === "redrive"
+            ? [SealVersion, kind, fields.provider, fields.requestId, fields.receivedAt]
+            : [SealVersion, kind, fields.provider, fields.requestId, fields.receivedAt, (fields as SealFields).encoding, (fields as SealFields).replayOf ?? null, (fields as SealFields).replayForce ?? null, (fields as SealFields).url ?? null];
+    return createHmac("sha256", key).update(JSON.stringify(head), "utf8").update("\n").update(messageBody, "utf8").digest();
 }
 
 /** The `wp-seal` value for a message: `v1.<receivedAt>.<base64url HMAC>`, made with `key` (the first of the internal key's list). */
 export function sealEnvelope(key: string, fields: SealFields, messageBody: string): string {
     if (!key) throw new Error("sealing needs the pipeline-internal key (it is empty)");
-    return `${SealVersion}.${fields.receivedAt}.${mac(key, sealInput("envelope", fields, messageBody)).toString("base64url")}`;
+    return `${SealVersion}.${fields.receivedAt}.${mac(key, "envelope", fields, messageBody).toString("base64url")}`;
 }
 
 /** The `wp-redrive` value for an unsealed message taken from the catch-all DLQ: vouches for `receivedAt` (its SentTimestamp there) only. */
 export function attestRedrive(key: string, fields: RedriveFields, messageBody: string): string {
     if (!key) throw new Error("attesting a redrive needs the pipeline-internal key (it is empty)");
-    return `${SealVersion}.${fields.receivedAt}.${mac(key, sealInput("redrive", fields, messageBody)).toString("base64url")}`;
+    return `${SealVersion}.${fields.receivedAt}.${mac(key, "redrive", fields, messageBody).toString("base64url")}`;
 }
 
 /** The received-at time a seal claims, before it is checked (undefined when the value has not the seal's shape). */
@@ -105,9 +105,8 @@ function check(kind: SealKind, attribute: string, keys: readonly string[], value
     if (receivedAt === undefined) return { ok: false, problem: `${attribute} is not of the form ${SealVersion}.<epoch ms>.<mac>` };
     if (keys.length === 0) return { ok: false, problem: `the pipeline-internal key is not set, so ${attribute} cannot be checked` };
     const given = Buffer.from(value.slice(value.lastIndexOf(".") + 1), "base64url");
-    const input = sealInput(kind, { ...fields, receivedAt } as SealFields, messageBody);
     for (const key of keys) {
-        const expected = mac(key, input);
+        const expected = mac(key, kind, { ...fields, receivedAt } as SealFields, messageBody);
         if (given.length === expected.length && timingSafeEqual(given, expected)) return { ok: true, receivedAt };
     }
     return { ok: false, problem: `${attribute} does not match the message (a marker, the request id or the body differs from what the pipeline vouched for, or another key made it)` };
