@@ -1,0 +1,52 @@
+/**
+ * What each function runs: the factory handed to createCallback and the
+ * runtime config it reads. The closure serializer writes each factory's text
+ * into the zip, import aliases included (`lambda_4.makeWorkerHandler`), so the
+ * four handler modules are imported here, once and in this order: moving a
+ * factory to another module changes every function's uploaded code.
+ * Each factory captures only an Output (read with `.get()` at run time) and
+ * plain functions: never a component, a Map or a secret.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { WebhookHandler } from "../handlers/app/types";
+import type { IngressRuntimeConfig } from "../handlers/ingress/ingress";
+import { makeIngressHandler } from "../handlers/ingress/lambda";
+import { makeKafkaWorkerHandler } from "../handlers/kafka/lambda";
+import { KafkaPublisherFactory, makeRouterHandler } from "../handlers/router/lambda";
+import { makeWorkerHandler } from "../handlers/worker/lambda";
+import type { LaneModel, PipelineModel, ProviderModel } from "../model/pipeline";
+import type { ProviderRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
+
+export function ingressFactory(ingressConfig: pulumi.Output<IngressRuntimeConfig>) {
+    return () => makeIngressHandler(() => ingressConfig.get());
+}
+
+export function kafkaWorkerFactory(workerConfig: pulumi.Output<WorkerRuntimeConfig>, handler: WebhookHandler) {
+    return () => makeKafkaWorkerHandler(() => workerConfig.get(), handler);
+}
+
+/** `makeKafka` only for a pipeline with Kafka lanes (so only then is kafkajs captured and zipped). */
+export function routerFactory(routerConfig: pulumi.Output<RouterRuntimeConfig>, makeKafka: KafkaPublisherFactory | undefined) {
+    return () => makeRouterHandler(() => routerConfig.get(), makeKafka);
+}
+
+export function workerFactory(workerConfig: pulumi.Output<WorkerRuntimeConfig>, handler: WebhookHandler) {
+    return () => makeWorkerHandler(() => workerConfig.get(), handler);
+}
+
+export function providerRuntime(p: ProviderModel, secretId: string): ProviderRuntime {
+    return { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId, routes: p.routes, ingress: p.ingress };
+}
+
+/** What a lane's worker reads at run time (SQS and Kafka lanes alike). */
+export function workerConfigOf(lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, model: PipelineModel): pulumi.Output<WorkerRuntimeConfig> {
+    return pulumi.all([bucket.bucket, table.name]).apply(([bucketName, tableName]) => ({
+        lane: lane.id,
+        provider: lane.provider,
+        bucket: bucketName,
+        idempotencyTable: tableName,
+        idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600,
+        ordering: lane.ordering,
+    }));
+}
