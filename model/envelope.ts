@@ -270,7 +270,9 @@ export interface EdgeRequest {
 }
 
 /**
- * The direct integration's template filled in for a request the way HTTP API parameter mapping does it:
+ * The direct integration's template filled in for a request the way HTTP API parameter mapping does it
+ * ("Create AWS service integrations for HTTP APIs in API Gateway": `$request.header.name`, names
+ * case-insensitive, several values joined with commas; nothing there escapes a value for JSON):
  * plain text substitution, no escaping; an absent header becomes "" (if API Gateway refuses the request
  * instead, nothing is enqueued and the sender sees an error status: safe either way). The result is the
  * JSON text SQS receives, which need not parse (a header value with `"` or `\` can break it) and may
