@@ -14,5 +14,6 @@ export const queueUrls = pipeline.queueUrls;
 export const dlqUrls = pipeline.dlqUrls;
 export const bucketName = pipeline.bucketName;
 export const idempotencyTable = pipeline.tableName;
+export const internalKeySecretArn = pipeline.internalKeySecretArn;
 export const kafkaTopics = pipeline.kafkaTopics;
 export const kafkaBootstrapBrokers = pipeline.kafkaBootstrapBrokers;

@@ -3,25 +3,24 @@
  * receiving a batch and making its calls, built from the same functions the
  * routers use.
  *
- * Ours, per batch of 100 (what `createRouter` does before and between its
- * calls): decode each envelope, verify, read facts, route; group accepted
- * and quarantined requests by archive partition and gzip one NDJSON object
- * per group; serialize each lane message; split each lane's messages into
- * SendMessageBatch entries (FIFO group and deduplication ids included).
+ * Ours, per batch (what `createRouter` does before and between its calls, by
+ * the router's own exported functions): decide each record (decode, judge
+ * trust, verify, read facts, route: decideRecordNow), the pure per-batch stage
+ * (planBatch: archive objects by partition, lane messages by lane), gzip each
+ * archive object, split each lane's messages into SendMessageBatch entries
+ * (FIFO group and deduplication ids included).
  *
  * Seed-style, per webhook: decode, verify, read facts, route; serialize one
  * archive JSON object and one lane message (FIFO ids included).
  *
- * Secrets are passed in (the routers read them through a cache), so nothing
- * here waits. The SDK's own request serialization is not included in either;
+ * Secrets and the pipeline-internal key are passed in (the routers read them
+ * through a cache), so nothing here waits. The SDK's own request serialization is not included in either;
  * the router-efficiency section reports process CPU with I/O separately.
  */
-import { inlineLaneMessage, type InboundRecord } from "../handlers/router/router";
-import { archiveLine, bodyMember, encodeArchive, partitionPrefix } from "../handlers/router/archive";
-import { chunkForSqs, deduplicationId, messageGroupId } from "../handlers/router/lanes";
-import { ArchivePrefix, LaneName } from "../model/constants";
-import { decodeEnvelope, utf8Text } from "../model/envelope";
-import { LaneMessageVersion } from "../model/lane-message";
+import { compileRouter, CompiledRouter, decideRecordNow, type InboundRecord, Pending, planBatch } from "../handlers/router/router";
+import { encodeArchive } from "../handlers/router/archive";
+import { chunkForSqs, sqsBatchEntries } from "../handlers/router/lanes";
+import { decodeEnvelope } from "../model/envelope";
 import type { RouterRuntimeConfig } from "../model/runtime-config";
 import { compileSeed, decideSeed, SeedCompiled } from "./baseline-router";
 import { median } from "./stats";
@@ -42,62 +41,42 @@ export interface PureBatchStats {
 
 const emptyStats = (): PureBatchStats => ({ archiveObjects: 0, sendCalls: 0, sequentialSendRounds: 0, bytes: 0, archiveEncodeNs: 0 });
 
-/** Our router's pure work for one batch; `compress: false` leaves the archive as NDJSON (to tell gzip's share). */
-export function oursPureBatch(config: RouterRuntimeConfig, compiled: SeedCompiled, secrets: Readonly<Record<string, readonly string[]>>, records: readonly InboundRecord[], now: number, stats: PureBatchStats = emptyStats(), compress = true): PureBatchStats {
-    const groups = new Map<string, string[]>();
-    const byLane = new Map<string, { body: string; eventId: string; orderingKey?: string; provider: string }[]>();
-    const laneBodies: { laneId: string; msg: { body: string; eventId: string; orderingKey?: string; provider: string } }[] = [];
-    for (const record of records) {
-        const envelope = decodeEnvelope(record.body, record.attributes);
-        const provider = config.providers[envelope.provider];
-        const plugin = compiled.plugins[provider.name];
-        const request = { headers: envelope.headers, body: envelope.body, url: envelope.url ?? "" };
-        const verdict = plugin.verify(request, secrets[provider.name], { now, toleranceSeconds: provider.toleranceSeconds });
-        const prefix = verdict.ok ? ArchivePrefix.Raw : ArchivePrefix.Quarantine;
-        const key = partitionPrefix(prefix, envelope.provider, envelope.receivedAt);
-        const lines = groups.get(key) ?? [];
-        groups.set(key, lines);
-        if (!verdict.ok) {
-            lines.push(archiveLine(envelope, { reason: verdict.reason, detail: verdict.detail }, bodyMember(envelope.body, utf8Text(envelope.body, envelope.text))));
-            continue;
-        }
-        const facts = plugin.facts(request);
-        const target = compiled.routes[provider.name](facts.eventType);
-        const line = lines.length;
-        const text = utf8Text(envelope.body, envelope.text);
-        const textJson = text === undefined ? undefined : JSON.stringify(text);
-        lines.push(archiveLine(envelope, { eventId: facts.eventId, eventType: facts.eventType, target }, bodyMember(envelope.body, text, textJson)));
-        if (target === LaneName.Drop) continue;
-        // The lane message is built after the archive key is known, as in the router.
-        const base = { v: LaneMessageVersion as typeof LaneMessageVersion, provider: envelope.provider, lane: target, requestId: envelope.requestId, eventId: facts.eventId, eventType: facts.eventType, orderingKey: facts.orderingKey, receivedAt: envelope.receivedAt, archiveKey: `${key}${now}-batch.ndjson.gz#${line}` };
-        const body = inlineLaneMessage(base, envelope.body, text, textJson);
-        laneBodies.push({ laneId: target, msg: { body, eventId: facts.eventId, orderingKey: facts.orderingKey, provider: envelope.provider } });
-    }
-    for (const lines of groups.values()) {
-        if (lines.length === 0) continue;
+/**
+ * Our router's pure work for one batch: the router's own decision per record (decideRecordNow) and its
+ * pure per-batch stage (planBatch), then what its calls would carry: each archive object gzipped
+ * (`compress: false` leaves it NDJSON, to tell gzip's share) and each lane's SendMessageBatch entries.
+ */
+export function oursPureBatch(
+    compiled: CompiledRouter,
+    inputs: { keys: readonly string[]; secrets: (provider: string) => readonly string[] },
+    records: readonly InboundRecord[],
+    now: number,
+    stats: PureBatchStats = emptyStats(),
+    compress = true,
+): PureBatchStats {
+    const pending: Pending[] = records.map((record) => ({ record }));
+    for (const p of pending) decideRecordNow(compiled, p, inputs, now);
+    const plan = planBatch(compiled, pending, now, "batch");
+    for (const { lines } of plan.archive) {
         stats.archiveObjects += 1;
         const started = process.hrtime.bigint();
         stats.bytes += compress ? encodeArchive(lines).length : Buffer.byteLength(lines.join("\n") + "\n");
         stats.archiveEncodeNs += Number(process.hrtime.bigint() - started);
     }
-    for (const { laneId, msg } of laneBodies) {
-        const list = byLane.get(laneId) ?? [];
-        list.push(msg);
-        byLane.set(laneId, list);
-    }
     let rounds = 0;
-    for (const [laneId, messages] of byLane) {
-        const lane = config.lanes[laneId];
+    for (const [laneId, planned] of plan.byLane) {
+        const lane = compiled.config.lanes[laneId];
+        // The benchmark's bodies are 2 KB: every lane message is inline.
+        const messages = planned.map((m) => ({ body: m.body!, eventId: m.base.eventId, orderingKey: m.base.orderingKey, provider: m.base.provider }));
         const chunks = chunkForSqs(messages);
         rounds = Math.max(rounds, chunks.length);
         for (const chunk of chunks) {
             stats.sendCalls += 1;
-            const entries = chunk.map((m, i) => ({ Id: String(i), MessageBody: m.body, ...(lane.ordering ? { MessageGroupId: messageGroupId(m.orderingKey, m.provider), MessageDeduplicationId: deduplicationId(lane.id, m.eventId) } : {}) }));
-            stats.bytes += entries.length;
+            stats.bytes += sqsBatchEntries(lane, chunk).length;
         }
+        for (const m of messages) stats.bytes += m.body.length;
     }
     stats.sequentialSendRounds += rounds;
-    for (const { msg } of laneBodies) stats.bytes += msg.body.length;
     return stats;
 }
 
@@ -133,12 +112,24 @@ export interface CpuSample {
  * per webhook). `process.cpuUsage` counts this process's CPU; the emulator
  * runs in its own process and nothing else runs here meanwhile.
  */
-export function measurePureCpu(design: "ours" | "ours-uncompressed" | "seed", config: RouterRuntimeConfig, secrets: Readonly<Record<string, readonly string[]>>, records: readonly InboundRecord[], now: number, batchSize: number, passes: number, warmup = 3): CpuSample {
+export function measurePureCpu(
+    design: "ours" | "ours-uncompressed" | "seed",
+    config: RouterRuntimeConfig,
+    secrets: Readonly<Record<string, readonly string[]>>,
+    sealKey: string,
+    records: readonly InboundRecord[],
+    now: number,
+    batchSize: number,
+    passes: number,
+    warmup = 3,
+): CpuSample {
     const compiled = compileSeed(config);
+    const router = compileRouter(config);
+    const inputs = { keys: [sealKey], secrets: (provider: string) => secrets[provider] ?? [] };
     const pass = () => {
         const stats = emptyStats();
         if (design !== "seed") {
-            for (let i = 0; i < records.length; i += batchSize) oursPureBatch(config, compiled, secrets, records.slice(i, i + batchSize), now, stats, design === "ours");
+            for (let i = 0; i < records.length; i += batchSize) oursPureBatch(router, inputs, records.slice(i, i + batchSize), now, stats, design === "ours");
         } else {
             for (const record of records) seedPureOne(config, compiled, secrets, record, now, stats);
         }

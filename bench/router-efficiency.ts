@@ -220,7 +220,7 @@ export const routerEfficiency: Benchmark = {
         ctx.log(`router: creating two dev-stack pipelines in the emulator (${endpoint})`);
         const ours = await createBenchPipeline(endpoint, values, runPrefix("o"));
         // Both designs verify the same traffic: the same secrets.
-        const seed = await createBenchPipeline(endpoint, values, runPrefix("s"), ours.secrets);
+        const seed = await createBenchPipeline(endpoint, values, runPrefix("s"), ours.secrets, undefined, ours.sealKey);
 
         const runs = { ours: [] as RouterRun[], seed: [] as RouterRun[] };
         const cpu = { ours: [] as CpuSample[], seed: [] as CpuSample[], oursUncompressed: [] as CpuSample[], passes };
@@ -237,14 +237,14 @@ export const routerEfficiency: Benchmark = {
                 check(run);
                 runs[design].push(run);
             }
-            for (const design of order) cpu[design].push(measurePureCpu(design, ours.resources.router, ours.secrets, traffic.records, traffic.now, design === "ours" ? OursBatchSize : SeedBatchSize, passes));
+            for (const design of order) cpu[design].push(measurePureCpu(design, ours.resources.router, ours.secrets, ours.sealKey, traffic.records, traffic.now, design === "ours" ? OursBatchSize : SeedBatchSize, passes));
             // The same work with the archive left as NDJSON: what gzip adds.
-            cpu.oursUncompressed.push(measurePureCpu("ours-uncompressed", ours.resources.router, ours.secrets, traffic.records, traffic.now, OursBatchSize, passes));
+            cpu.oursUncompressed.push(measurePureCpu("ours-uncompressed", ours.resources.router, ours.secrets, ours.sealKey, traffic.records, traffic.now, OursBatchSize, passes));
             const o = runs.ours[runs.ours.length - 1];
             const pure = cpu.ours[cpu.ours.length - 1].stats;
             if (pure.archiveObjects !== (o.counts.calls["S3.PutObject"] ?? 0) || pure.sendCalls !== (o.counts.calls["SQS.SendMessageBatch"] ?? 0)) {
                 pureModelMatchesRouter = false;
-                notes.push(`repeat ${r + 1}: the pure CPU model made ${pure.archiveObjects} archive objects and ${pure.sendCalls} sends, the router ${JSON.stringify(o.counts.calls)}: update bench/pure-pipeline.ts to match handlers/router`);
+                notes.push(`repeat ${r + 1}: the pure CPU model made ${pure.archiveObjects} archive objects and ${pure.sendCalls} sends, the router ${JSON.stringify(o.counts.calls)}: the router makes calls its pure stage (planBatch in handlers/router/router.ts) does not plan, or bench/pure-pipeline.ts counts them differently`);
             }
             ctx.log(`router: repeat ${r + 1}/${ctx.repeats}: ours ${o.totalCalls} calls, ${cpu.ours[r].usPerWebhook.toFixed(1)} µs; seed ${runs.seed[r].totalCalls} calls, ${cpu.seed[r].usPerWebhook.toFixed(1)} µs`);
         }

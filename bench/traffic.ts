@@ -40,6 +40,8 @@ export interface BenchPipeline {
     /** Provider -> signing secrets (generated for the benchmark). */
     readonly secrets: Readonly<Record<string, readonly string[]>>;
     readonly resources: LocalResources;
+    /** The pipeline-internal key: traffic of providers behind the ingress function is sealed with it, as that function seals it. */
+    readonly sealKey: string;
 }
 
 /** The dev stack's `webhook-pipeline:*` values (secure values are replaced by generated secrets later). */
@@ -58,16 +60,23 @@ function generatedSecret(plugin: PluginName): string {
  * secrets in the emulator. Pipelines with Kafka lanes need `kafka` (the
  * brokers the router publishes to; topics are created on first use).
  */
-export async function createBenchPipeline(endpoint: string, values: Record<string, unknown>, prefix: string, secrets?: Readonly<Record<string, readonly string[]>>, kafka?: KafkaRuntime): Promise<BenchPipeline> {
+export async function createBenchPipeline(
+    endpoint: string,
+    values: Record<string, unknown>,
+    prefix: string,
+    secrets?: Readonly<Record<string, readonly string[]>>,
+    kafka?: KafkaRuntime,
+    sealKey: string = randomBytes(32).toString("base64"),
+): Promise<BenchPipeline> {
     const providers = (values.providers as Record<string, unknown>[]).map((p): Record<string, unknown> & { secret: string[] } => ({ ...p, secret: [...(secrets?.[String(p.name)] ?? [generatedSecret(p.plugin as PluginName)])] }));
     const result = validateConfig({ ...values, providers }, { handlers: handlerNames });
     if (!result.ok) throw new Error(`benchmark pipeline config is invalid:\n  - ${result.problems.join("\n  - ")}`);
     const model = buildPipelineModel(result.config, prefix);
     const used = Object.fromEntries(providers.map((p) => [String(p.name), p.secret]));
     const clients = localClients(endpoint);
-    const resources = await createLocalResources(model, used, clients, { prefix, kafka });
+    const resources = await createLocalResources(model, used, clients, { prefix, kafka, sealKey });
     for (const client of Object.values(clients)) client.destroy();
-    return { prefix, endpoint, model, secrets: used, resources };
+    return { prefix, endpoint, model, secrets: used, resources, sealKey };
 }
 
 /** Event types per plugin with their weights, and how each is put into a request. */
@@ -256,13 +265,18 @@ export function makeRequests(pipeline: Pick<BenchPipeline, "model" | "secrets">,
 }
 
 /** Signed webhooks for `pipeline`, as catch-all messages (body + message attributes) in the router's input shape. */
-export function makeTraffic(pipeline: Pick<BenchPipeline, "model" | "secrets">, options: TrafficOptions): Traffic {
+export function makeTraffic(pipeline: Pick<BenchPipeline, "model" | "secrets" | "sealKey">, options: TrafficOptions): Traffic {
     const baseUrl = "https://hooks.example.com";
     const { requests, byProvider, now } = makeRequests(pipeline, { ...options, baseUrl });
     const providers = Object.fromEntries(pipeline.model.providers.map((p) => [p.name, p]));
     const records = requests.map((r): InboundRecord => {
         const provider = providers[r.provider];
-        const message = encodeEnvelope({ provider: r.provider, requestId: `req-${r.id}`, receivedAt: now, sourceIp: "203.0.113.7", url: provider.signsUrl ? `${baseUrl}${provider.path}` : undefined, headers: r.headers, body: r.body }, provider.headers);
+        // Providers behind the ingress function (Slack, Twilio) arrive sealed by it.
+        const message = encodeEnvelope(
+            { provider: r.provider, requestId: `req-${r.id}`, receivedAt: now, sourceIp: "203.0.113.7", url: provider.signsUrl ? `${baseUrl}${provider.path}` : undefined, headers: r.headers, body: r.body },
+            provider.headers,
+            { sealKey: provider.ingress === "function" ? pipeline.sealKey : undefined },
+        );
         return { messageId: `msg-${r.id}`, body: message.MessageBody, attributes: message.MessageAttributes };
     });
     return { records, byProvider, now };

@@ -19,6 +19,8 @@ export interface ApiDependencies {
     readonly catchAll: QueuePair;
     readonly secrets: Map<string, aws.secretsmanager.Secret>;
     readonly bucket: aws.s3.Bucket;
+    /** The pipeline-internal key's secret: ingress functions seal what they enqueue. */
+    readonly internalKey: aws.secretsmanager.Secret;
 }
 
 export interface ApiResources {
@@ -32,7 +34,7 @@ export interface ApiResources {
 
 /** HTTP API: direct SQS integration per provider route, or the ingress function where the provider challenges the endpoint. */
 export function createApi(name: string, model: PipelineModel, deps: ApiDependencies, parent: pulumi.Resource): ApiResources {
-    const { catchAll, secrets, bucket } = deps;
+    const { catchAll, secrets, bucket, internalKey } = deps;
     const opts = { parent };
     const api = new aws.apigatewayv2.Api(autoName(childName(name, "api"), NameLimits.httpApi), { protocolType: "HTTP", description: "Webhook ingestion: POST /webhooks/{provider}" }, opts);
     const accessLogs = new aws.cloudwatch.LogGroup(autoName(childName(name, "api-access-logs"), NameLimits.logGroup), { retentionInDays: 30 }, opts);
@@ -85,7 +87,7 @@ export function createApi(name: string, model: PipelineModel, deps: ApiDependenc
                 },
             }, opts);
         } else {
-            const fn = createIngressFunction(base, provider, catchAll, secrets.get(provider.name)!, bucket, parent);
+            const fn = createIngressFunction(base, provider, catchAll, secrets.get(provider.name)!, bucket, internalKey, parent);
             ingress.push([provider.name, fn]);
             new aws.lambda.Permission(autoName(childName(base, "ingress-invoke"), NameLimits.lambdaStatementId), {
                 action: "lambda:InvokeFunction",
@@ -109,23 +111,33 @@ export function createApi(name: string, model: PipelineModel, deps: ApiDependenc
     return { api, stage, url: stage.invokeUrl.apply((u) => u.replace(/\/$/, "")), ingress };
 }
 
-function createIngressFunction(base: string, provider: ProviderModel, catchAll: QueuePair, secret: aws.secretsmanager.Secret, bucket: aws.s3.Bucket, parent: pulumi.Resource): CreatedFunction {
-    const ingressConfig = pulumi.all([catchAll.queue.url, bucket.bucket, secret.arn]).apply(([catchAllQueueUrl, bucketName, secretArn]) => ({
+function createIngressFunction(
+    base: string,
+    provider: ProviderModel,
+    catchAll: QueuePair,
+    secret: aws.secretsmanager.Secret,
+    bucket: aws.s3.Bucket,
+    internalKey: aws.secretsmanager.Secret,
+    parent: pulumi.Resource,
+): CreatedFunction {
+    const ingressConfig = pulumi.all([catchAll.queue.url, bucket.bucket, secret.arn, internalKey.arn]).apply(([catchAllQueueUrl, bucketName, secretArn, sealSecretId]) => ({
         provider: providerRuntime(provider, secretArn),
         headers: provider.headers,
         signsUrl: provider.signsUrl,
         catchAllQueueUrl,
         bucket: bucketName,
+        sealSecretId,
     }));
     return createCallback(
         childName(base, "ingress"),
         {
             description: `Webhook ingress for ${provider.name}: answers the endpoint challenge, enqueues the rest`,
             factory: ingressFactory(ingressConfig),
-            statements: pulumi.all([catchAll.queue.arn, bucket.arn, secret.arn]).apply(([queueArn, bucketArn, secretArn]) => [
+            statements: pulumi.all([catchAll.queue.arn, bucket.arn, secret.arn, internalKey.arn]).apply(([queueArn, bucketArn, secretArn, internalKeyArn]) => [
                 allow(Actions.sendQueue, queueArn, "SendToCatchAll"),
                 allow(Actions.putObject, objectArns(bucketArn, `${ArchivePrefix.Claims}/ingress/${provider.name}`), "WriteClaimChecks"),
                 allow(Actions.readSecret, secretArn, "ReadSigningSecret"),
+                allow(Actions.readSecret, internalKeyArn, "ReadInternalKey"),
             ]),
             timeoutSeconds: 10,
             packages: FunctionPackages.ingress,

@@ -24,18 +24,21 @@ export interface RouterDependencies {
     readonly kafkaLanes: readonly KafkaLaneResources[];
     readonly secrets: Map<string, aws.secretsmanager.Secret>;
     readonly bucket: aws.s3.Bucket;
+    /** The pipeline-internal key's secret (createInternalKey). */
+    readonly internalKey: aws.secretsmanager.Secret;
     readonly kafka?: KafkaResources;
 }
 
 export function createRouter(name: string, model: PipelineModel, deps: RouterDependencies, parent: pulumi.Resource): CreatedFunction {
-    const { catchAll, lanes, kafkaLanes, secrets, bucket, kafka } = deps;
+    const { catchAll, lanes, kafkaLanes, secrets, bucket, internalKey, kafka } = deps;
     const queueUrls = keyed(lanes.map((l) => [l.lane.id, l.queue.url]));
     const secretArns = keyed([...secrets].map(([p, s]) => [p, s.arn]));
     const kafkaRuntime = kafka ? kafka.runtime : pulumi.output(undefined);
     const routerConfig: pulumi.Output<RouterRuntimeConfig> = pulumi
-        .all([bucket.bucket, queueUrls, secretArns, kafkaRuntime])
-        .apply(([bucketName, queueUrls, secretArns, kafkaRuntime]) => ({
+        .all([bucket.bucket, queueUrls, secretArns, kafkaRuntime, internalKey.arn])
+        .apply(([bucketName, queueUrls, secretArns, kafkaRuntime, sealSecretId]) => ({
             bucket: bucketName,
+            sealSecretId,
             inlineBodyBytes: Limits.laneInlineBodyBytes,
             providers: Object.fromEntries(model.providers.map((p) => [p.name, providerRuntime(p, secretArns[p.name])])),
             lanes: Object.fromEntries([
@@ -53,14 +56,15 @@ export function createRouter(name: string, model: PipelineModel, deps: RouterDep
             description: "Webhook router: verify, archive, route to provider lanes",
             factory: routerFactory(routerConfig, makeKafka),
             statements: pulumi
-                .all([catchAll.queue.arn, bucket.arn, pulumi.all(lanes.map((l) => l.queue.arn)), pulumi.all([...secrets.values()].map((s) => s.arn)), kafka ? kafka.routerStatements : []])
-                .apply(([catchAllArn, bucketArn, laneArns, secretArns, kafkaStatements]) => [
+                .all([catchAll.queue.arn, bucket.arn, pulumi.all(lanes.map((l) => l.queue.arn)), pulumi.all([...secrets.values()].map((s) => s.arn)), kafka ? kafka.routerStatements : [], internalKey.arn])
+                .apply(([catchAllArn, bucketArn, laneArns, secretArns, kafkaStatements, internalKeyArn]) => [
                     allow(Actions.consumeQueue, catchAllArn, "ConsumeCatchAll"),
                     // A pipeline whose lanes are all Kafka lanes sends to no queue (an empty Resource is invalid IAM).
                     ...(laneArns.length ? [allow(Actions.sendQueue, laneArns, "SendToLanes")] : []),
                     allow(Actions.putObject, objectArns(bucketArn, ArchivePrefix.Raw, ArchivePrefix.Quarantine, ArchivePrefix.Claims), "WriteArchive"),
                     allow(Actions.getObject, objectArns(bucketArn, `${ArchivePrefix.Claims}/ingress`), "ReadIngressClaimChecks"),
                     allow(Actions.readSecret, secretArns, "ReadSigningSecrets"),
+                    allow(Actions.readSecret, internalKeyArn, "ReadInternalKey"),
                     ...kafkaStatements,
                 ]),
             timeoutSeconds: model.router.timeoutSeconds,

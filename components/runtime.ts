@@ -36,7 +36,7 @@ export function workerFactory(workerConfig: pulumi.Output<WorkerRuntimeConfig>, 
 }
 
 export function providerRuntime(p: ProviderModel, secretId: string): ProviderRuntime {
-    return { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId, routes: p.routes };
+    return { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId, routes: p.routes, ingress: p.ingress };
 }
 
 /** Where a lane's worker finds its queue pair and destination secrets (absent ones are left out). */

@@ -25,6 +25,26 @@ export function createSecrets(name: string, config: PipelineConfig, parent: pulu
     return secrets;
 }
 
+/**
+ * The pipeline-internal key (model/seal.ts): seals the envelopes of the pipeline's own writers (ingress
+ * functions, `ops replay`, `ops redrive --catch-all`). 64 random characters from Secrets Manager's
+ * GetRandomPassword, stored once (`ignoreChanges`, so a later `pulumi up` keeps the key and messages
+ * sealed before stay valid). Rotate by putting `{"secrets": ["<new>", "<old>"]}` into the secret by hand
+ * (the first seals, any opens). Readable by the router and the ingress functions only (and operators).
+ */
+export function createInternalKey(name: string, parent: pulumi.Resource): aws.secretsmanager.Secret {
+    const secret = new aws.secretsmanager.Secret(childName(name, "internal-key"), {
+        description: 'Pipeline-internal key sealing the envelopes of the pipeline\'s own writers: JSON {"secrets": [...]}',
+        recoveryWindowInDays: 7,
+    }, { parent });
+    const key = aws.secretsmanager.getRandomPasswordOutput({ passwordLength: 64, excludePunctuation: true }, { parent });
+    new aws.secretsmanager.SecretVersion(childName(name, "internal-key-value"), {
+        secretId: secret.id,
+        secretString: pulumi.secret(key.randomPassword.apply((k) => JSON.stringify({ secrets: [k] }))),
+    }, { parent, ignoreChanges: ["secretString"] });
+    return secret;
+}
+
 /** A provider without a secret in config works once the secret is put into Secrets Manager by hand; say so. */
 export function warnAboutSecrets(config: PipelineConfig, resource: pulumi.Resource) {
     config.providers.forEach((p, i) => {

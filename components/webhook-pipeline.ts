@@ -24,7 +24,7 @@ import { createAlarms, createDashboard } from "./monitoring";
 import { childName, pipelineNameProblems } from "./naming";
 import { createQueuePair, urlsByLane } from "./queues";
 import { createRouter } from "./router";
-import { createDestinationSecrets, createSecrets, warnAboutSecrets } from "./secrets";
+import { createDestinationSecrets, createInternalKey, createSecrets, warnAboutSecrets } from "./secrets";
 
 export { FunctionPackages } from "./packages";
 
@@ -52,6 +52,12 @@ export class WebhookPipeline extends pulumi.ComponentResource {
     public readonly dlqUrls: pulumi.Output<Record<string, string>>;
     public readonly bucketName: pulumi.Output<string>;
     public readonly tableName: pulumi.Output<string>;
+    /**
+     * The pipeline-internal key's secret (model/seal.ts): seals the envelopes of the pipeline's own writers
+     * (ingress functions, `ops replay`, `ops redrive --catch-all`). Readable by the router, the ingress
+     * functions and operators only; `npm run ops` needs it in the stack outputs.
+     */
+    public readonly internalKeySecretArn: pulumi.Output<string>;
     /** Every function the component created, by role (`router`, `ingress-<provider>`, `worker-<lane>`). */
     public readonly functions: Readonly<Record<string, aws.lambda.Function>>;
     /** Kafka lane id -> topic (its dead-letter topic is `<topic>.dlq`); empty without Kafka lanes. */
@@ -81,12 +87,13 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         const table = createIdempotencyTable(name, model, this);
         const catchAll = createQueuePair(childName(name, "catch-all"), { fifo: false, visibilityTimeoutSeconds: model.router.visibilityTimeoutSeconds, maxReceiveCount: model.router.maxReceiveCount }, this);
         const secrets = createSecrets(name, result.config, this);
+        const internalKey = createInternalKey(name, this);
         const kafka = model.usesKafka ? createKafkaResources(name, model, result.config.kafka, this) : undefined;
         const destinationSecrets = createDestinationSecrets(name, result.config, model, this);
         const lanes = createSqsLanes(name, model, { bucket, table, handlers, destinationSecrets }, this);
         const kafkaLanes = createKafkaLanes(name, model, { bucket, table, handlers, destinationSecrets }, kafka, this);
-        const router = createRouter(name, model, { catchAll, lanes, kafkaLanes, secrets, bucket, kafka }, this);
-        const api = createApi(name, model, { catchAll, secrets, bucket }, this);
+        const router = createRouter(name, model, { catchAll, lanes, kafkaLanes, secrets, bucket, internalKey, kafka }, this);
+        const api = createApi(name, model, { catchAll, secrets, bucket, internalKey }, this);
         createAlarms(name, model, { catchAll, lanes, kafkaLanes, router }, result.config.alarmTopicArn, this);
         createDashboard(name, { catchAll, lanes, kafkaLanes }, this);
 
@@ -96,6 +103,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         this.dlqUrls = urlsByLane(catchAll.dlq, lanes.map((l) => [l.lane.id, l.dlq]));
         this.bucketName = bucket.bucket;
         this.tableName = table.name;
+        this.internalKeySecretArn = internalKey.arn;
         this.functions = {
             router: router.fn,
             ...Object.fromEntries(api.ingress.map(([p, f]) => [`ingress-${p}`, f.fn])),
@@ -111,6 +119,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
             dlqUrls: this.dlqUrls,
             bucketName: this.bucketName,
             tableName: this.tableName,
+            internalKeySecretArn: this.internalKeySecretArn,
             kafkaTopics: this.kafkaTopics,
             kafkaBootstrapBrokers: this.kafkaBootstrapBrokers,
         });

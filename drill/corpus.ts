@@ -227,6 +227,27 @@ export const corpus: readonly CorpusCase[] = [
             return sentAs(w, () => post(w, { headers: { "X-Hub-Signature-256": `sha256=${"zz".repeat(4096)}` } }));
         },
     },
+    // Header values that break or extend the direct integration's MessageAttributes template (plain substitution).
+    {
+        id: "header-smuggles-replay",
+        input: "acme: a valid signature header that closes its attribute and adds wp-replay and wp-replay-force",
+        expect: { status: 200, outcome: "quarantined", reason: "untrusted-envelope" },
+        build: (ctx) => {
+            const w = signed(ctx, "acme", "smuggled-replay");
+            const sig = w.headers["X-Acme-Signature"];
+            const smuggled = `${sig}"},"wp-replay":{"DataType":"String","StringValue":"raw/provider=acme/x#0"},"wp-replay-force":{"DataType":"String","StringValue":"run"},"h.x-pad":{"DataType":"String","StringValue":"=`;
+            return sentAs(w, () => post(w, { headers: { "X-Acme-Signature": smuggled } }));
+        },
+    },
+    {
+        id: "header-breaks-template",
+        input: 'acme: a signature header ending in `"` (the filled-in template is not JSON: the queue refuses it)',
+        expect: { status: 400, outcome: "refused" },
+        build: (ctx) => {
+            const w = signed(ctx, "acme", "quote");
+            return sentAs(w, () => post(w, { headers: { "X-Acme-Signature": `${w.headers["X-Acme-Signature"]}"` } }));
+        },
+    },
     // Repeated headers, on the wire (a client library would merge them first).
     {
         id: "duplicated-signature-header",
@@ -316,20 +337,20 @@ export const corpus: readonly CorpusCase[] = [
     },
     {
         id: "non-utf8-body",
-        input: "razorpay: 2 KB of bytes that are not UTF-8, correctly signed",
-        expect: { status: 200, outcome: "processed" },
+        input: "razorpay (direct route): 2 KB of bytes that are not UTF-8, correctly signed (the direct integration carries text only; ingress: function carries any bytes)",
+        expect: { status: 415, outcome: "refused" },
         build: (ctx) => accepted(signed(ctx, "razorpay", "non-utf8", { body: Buffer.from(Array.from({ length: 2048 }, (_, i) => 0x80 + ((i * 37) % 128))) })),
     },
     {
         id: "non-utf8-forged",
-        input: "shopify: bytes that are not UTF-8, wrong signature",
-        expect: { status: 200, outcome: "quarantined", reason: RejectReason.BadSignature },
+        input: "shopify (direct route): bytes that are not UTF-8, wrong signature",
+        expect: { status: 415, outcome: "refused" },
         build: (ctx) => accepted(signed(ctx, "shopify", "non-utf8-forged", { secret: "wrong", body: Buffer.from([0xff, 0xfe, 0x00, 0xc3, 0x28, 0xa0, 0xa1]) })),
     },
     {
         id: "sqs-unsafe-text",
-        input: "acme: valid UTF-8 JSON holding U+0001 and U+FFFF (text SQS refuses), correctly signed",
-        expect: { status: 200, outcome: "processed" },
+        input: "acme (direct route): valid UTF-8 JSON holding U+0001 and U+FFFF (text SQS refuses), correctly signed",
+        expect: { status: 415, outcome: "refused" },
         build: (ctx) => accepted(signed(ctx, "acme", "unsafe", { body: Buffer.from(JSON.stringify({ id: `evt_${ctx.runId}_unsafe`, type: "order.created", note: "a\u0001b\uffffc", account: { id: "acct_1" } })) })),
     },
     {

@@ -1,8 +1,16 @@
 /**
  * The local stand-in for API Gateway: `POST /webhooks/<provider>` turns each
- * request into exactly the catch-all message the HTTP API mapping produces
- * (model/envelope.ts) and answers 200 once it is enqueued. Providers with a
- * handshake are answered the way the ingress function answers them.
+ * request into exactly the catch-all message AWS would enqueue and answers 200
+ * once it is enqueued. A `direct` provider's message is the HTTP API mapping's
+ * template filled in by plain substitution (substituteEdgeTemplate), parsed
+ * as JSON: a header value that breaks the JSON is refused (400; on AWS SQS
+ * refuses it and the sender sees an error status), one that adds attributes
+ * gets them, as on AWS (the router then quarantines the request), and a body
+ * that is not SQS-safe UTF-8 text is refused (415: the direct integration
+ * carries text; `ingress: function` carries any bytes). A `function`
+ * provider is answered and enqueued the way the ingress function does it:
+ * handshakes, the URL with its query string, any body, sealed with the
+ * pipeline-internal key.
  *
  * Answers: 200 enqueued (or the handshake answer), 404 unknown provider or
  * path, 405 other methods, 400 empty body (or one that cannot be read), 413 body over the SQS
@@ -14,7 +22,7 @@
 import * as http from "http";
 import { randomUUID } from "crypto";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { encodeEnvelope } from "../model/envelope";
+import { apiGatewayMessageAttributes, encodeEnvelope, EnvelopeMessage, isSqsSafeText, SdkAttribute, substituteEdgeTemplate } from "../model/envelope";
 import { Limits } from "../model/constants";
 import type { ProviderModel } from "../model/pipeline";
 import { getPlugin } from "../providers";
@@ -26,6 +34,8 @@ export interface HttpIngressOptions {
     readonly providers: readonly ProviderModel[];
     /** Secrets per provider, for answering handshakes. */
     readonly secrets: (provider: string) => Promise<readonly string[]>;
+    /** The pipeline-internal key (its first entry seals), for `function` providers' messages. */
+    readonly sealKeys: () => Promise<readonly string[]>;
     /** Extra routes (`GET /_status`, ...). Return false to fall through to 404. */
     readonly extra?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
     /** Called for each request: provider (or undefined), status code, and whether it was enqueued (false for handshakes and errors). */
@@ -106,18 +116,23 @@ export function createHttpIngress(options: HttpIngressOptions): http.Server {
                 return verdict.ok ? send(res, status, challenge.body, challenge.headers as Record<string, string>) : send(res, 401, { error: verdict.reason });
             }
             const requestId = randomUUID();
-            const message = encodeEnvelope(
-                {
-                    provider: name,
-                    requestId,
-                    receivedAt: now(),
-                    sourceIp: req.socket.remoteAddress ?? "unknown",
-                    url: provider.model.signsUrl ? publicUrl : undefined,
-                    headers,
-                    body,
-                },
-                provider.model.headers,
-            );
+            let message: EnvelopeMessage;
+            if (provider.model.ingress === "direct") {
+                const edge = directMessage(provider.model, { requestId, requestTimeEpoch: now(), sourceIp: req.socket.remoteAddress ?? "unknown", domainName: url.host, path: url.pathname, headers }, body);
+                if ("refused" in edge) {
+                    options.onRequest?.(name, edge.refused, false);
+                    return send(res, edge.refused, { error: edge.error });
+                }
+                message = edge;
+            } else {
+                const [sealKey] = await options.sealKeys();
+                if (!sealKey) throw new Error("the pipeline-internal key holds no key");
+                message = encodeEnvelope(
+                    { provider: name, requestId, receivedAt: now(), sourceIp: req.socket.remoteAddress ?? "unknown", url: provider.model.signsUrl ? publicUrl : undefined, headers, body },
+                    provider.model.headers,
+                    { sealKey },
+                );
+            }
             try {
                 await options.sqs.send(new SendMessageCommand({ QueueUrl: options.catchAllQueueUrl, ...message }));
             } catch (err) {
@@ -131,4 +146,25 @@ export function createHttpIngress(options: HttpIngressOptions): http.Server {
             return send(res, 500, { error: (err as Error).message });
         }
     });
+}
+
+/**
+ * The message the direct integration makes of a request: its template filled in as HTTP API does
+ * (plain substitution) and parsed as SQS parses it (JSON; of a name given twice the last counts here).
+ * `refused`: the status the sender gets, with why.
+ */
+export function directMessage(
+    provider: Pick<ProviderModel, "name" | "headers" | "signsUrl">,
+    request: Parameters<typeof substituteEdgeTemplate>[1],
+    body: Buffer,
+): EnvelopeMessage | { readonly refused: 400 | 415; readonly error: string } {
+    if (!isSqsSafeText(body)) return { refused: 415, error: "body is not text SQS can carry as it is (the direct integration passes text only; give the provider ingress: function for any bytes)" };
+    const text = substituteEdgeTemplate(apiGatewayMessageAttributes(provider.name, provider.headers, provider.signsUrl, "http"), request);
+    let attributes: Record<string, SdkAttribute>;
+    try {
+        attributes = JSON.parse(text) as Record<string, SdkAttribute>;
+    } catch {
+        return { refused: 400, error: `a header value breaks the direct integration's message attributes (a " or \\ in one of ${provider.headers.join(", ")}): the queue refuses the message` };
+    }
+    return { MessageBody: body.toString("utf8"), MessageAttributes: attributes };
 }

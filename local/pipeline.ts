@@ -19,6 +19,7 @@ import { adminRoutes } from "./admin";
 import { FailureSwitch } from "./failure-switch";
 import { HandlerJournalEnv, journaled } from "./handler-journal";
 import { createHttpIngress } from "./http-ingress";
+import { cachedSecretReader } from "../handlers/shared/secrets";
 import { checkLaneRunners, LaneRunner, laneRunners } from "./lane-runners";
 import { createLocalLogger, LocalLogger } from "./log";
 import { createLocalResources, localClients, LocalResources } from "./resources";
@@ -189,11 +190,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
                 failures,
                 runner: (lane) => runners.find((r) => r.lane === lane),
             });
+        const sealKeys = cachedSecretReader(clients.secrets);
         server = createHttpIngress({
             sqs: clients.sqs,
             catchAllQueueUrl: resources.catchAll.queue.url,
             providers: model.providers,
             secrets: async (provider) => stack.secrets[provider] ?? [],
+            sealKeys: () => sealKeys(resources.sealSecretId),
             extra: adminRoutes({ status, stats, failures, routerReports: !routerHere }),
             onRequest: (provider, code, enqueued) => stats.onHttp(provider, code, enqueued),
         });
@@ -213,6 +216,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
                 prefix: model.name,
                 bucket: resources.bucket,
                 table: resources.table,
+                sealSecretId: resources.sealSecretId,
                 catchAll: resources.catchAll,
                 providers: model.providers.map((p) => ({ name: p.name, plugin: p.plugin, url: `${url}${p.path}` })),
                 lanes: model.lanes.map((l) => ({

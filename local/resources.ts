@@ -2,15 +2,17 @@
  * The local backend: maps the pipeline model onto an AWS emulator (moto) the
  * way components/ maps it onto AWS: catch-all queue + DLQ, one queue + DLQ
  * per lane (FIFO when ordered, redrive at maxReceiveCount, visibility 6x the
- * timeout), the archive bucket, the idempotency table and one secret per
- * provider holding `{"secrets": [...]}`.
+ * timeout), the archive bucket, the idempotency table, one secret per
+ * provider holding `{"secrets": [...]}`, and the pipeline-internal key that
+ * seals trusted envelopes (model/seal.ts), generated here once per emulator.
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { randomBytes } from "crypto";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import type { PipelineModel } from "../model/pipeline";
-import type { DestinationRuntime, KafkaRuntime, LaneRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
+import { DestinationRuntime, KafkaRuntime, LaneRuntime, providerRuntimeOf, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
 import { Limits, QueueSettings } from "../model/constants";
 import { patientRetryStrategy } from "../handlers/shared/retry";
 
@@ -31,6 +33,8 @@ export interface LocalResources {
     readonly bucket: string;
     readonly table: string;
     readonly secretIds: Readonly<Record<string, string>>;
+    /** The pipeline-internal key's secret (`{"secrets": [key]}`): the router, the local ingress and `npm run ops` read it. */
+    readonly sealSecretId: string;
     readonly router: RouterRuntimeConfig;
     readonly workers: Readonly<Record<string, WorkerRuntimeConfig>>;
 }
@@ -87,6 +91,8 @@ export interface CreateLocalOptions {
     readonly kafka?: KafkaRuntime;
     /** Lane id -> its destination's secrets (signing secrets, auth header value), stored like the providers'. */
     readonly destinationSecrets?: Readonly<Record<string, { readonly signing: readonly string[]; readonly auth?: string }>>;
+    /** The pipeline-internal key to create its secret with (benchmarks share one between pipelines). @default a fresh random key */
+    readonly sealKey?: string;
 }
 
 /** Create or overwrite a secret holding `{"secrets": [...]}`; resolves to its id. */
@@ -143,12 +149,14 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
             ...(d.paceMs ? { paceMs: d.paceMs } : {}),
         };
     }
+    const sealSecretId = await createSealSecret(clients.secrets, `${prefix}/internal-key`, options.sealKey ?? randomBytes(32).toString("base64"));
     const router: RouterRuntimeConfig = {
         bucket,
+        sealSecretId,
         inlineBodyBytes: Limits.laneInlineBodyBytes,
         ...(options.kafka ? { kafka: options.kafka } : {}),
         providers: Object.fromEntries(
-            model.providers.map((p) => [p.name, { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId: secretIds[p.name], routes: p.routes }]),
+            model.providers.map((p) => [p.name, providerRuntimeOf(p, secretIds[p.name])]),
         ),
         lanes: Object.fromEntries(
             model.lanes.map((l): [string, LaneRuntime] => [l.id, { id: l.id, provider: l.provider, kind: l.kind, ordering: l.ordering, queueUrl: lanes[l.id]?.queue.url, topic: l.topic, partitions: l.kind === "kafka" ? l.concurrency : undefined }]),
@@ -171,5 +179,19 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
             },
         ]),
     );
-    return { catchAll, lanes, bucket, table, secretIds, router, workers };
+    return { catchAll, lanes, bucket, table, secretIds, sealSecretId, router, workers };
+}
+
+/**
+ * The internal key's secret, created with a fresh random key; an existing one is kept as it is (a router
+ * started in its own process shares the pipeline's key, and messages sealed before stay valid).
+ */
+async function createSealSecret(client: SecretsManagerClient, name: string, key: string): Promise<string> {
+    try {
+        const { ARN } = await client.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ secrets: [key] }) }));
+        return ARN!;
+    } catch (err) {
+        if ((err as Error).name !== "ResourceExistsException") throw err;
+        return name;
+    }
 }

@@ -42,7 +42,7 @@ export function startRouterRunner({ model, resources, clients, stats, logger, re
         retryDelaySeconds,
         onError: (err, what) => log.error(`${what} failed`, err),
         async handle(messages) {
-            const { failures, report } = await route(messages.map((m) => ({ messageId: m.MessageId!, body: m.Body ?? "", attributes: m.MessageAttributes as InboundRecord["attributes"] })));
+            const { failures, report } = await route(messages.map((m) => ({ messageId: m.MessageId!, body: m.Body ?? "", attributes: m.MessageAttributes as InboundRecord["attributes"], sentTimestamp: Number(m.Attributes?.SentTimestamp) })));
             stats.onRouterBatch(report);
             log.debug("batch routed", { received: report.received, accepted: report.accepted, failed: report.failed, routed: report.routed });
             return failures;

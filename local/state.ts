@@ -11,7 +11,7 @@ import type { LocalQueue, LocalQueuePair } from "./resources";
 import { processAlive } from "./services/cache";
 import { localDir } from "./stack";
 
-export const LocalStateVersion = 1;
+export const LocalStateVersion = 2;
 
 export interface LocalStateLane {
     readonly id: string;
@@ -42,6 +42,8 @@ export interface LocalState {
     readonly prefix: string;
     readonly bucket: string;
     readonly table: string;
+    /** The pipeline-internal key's secret in the emulator (ops replay and redrive --catch-all vouch with it). */
+    readonly sealSecretId: string;
     readonly catchAll: LocalQueuePair;
     readonly providers: readonly { readonly name: string; readonly plugin: string; readonly url: string }[];
     readonly lanes: readonly LocalStateLane[];

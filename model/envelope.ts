@@ -10,6 +10,12 @@
  *   function: base64 for bodies that are not UTF-8, s3 for claim checks),
  *   and one `h.<header>` per header the plugin declares.
  *
+ * Trust (model/seal.ts): the pipeline's own writers (ingress function, replay,
+ * catch-all redrive) seal their messages (`wp-seal`, which then stands in for
+ * wp-received-at); the direct integration cannot. The router honours
+ * wp-encoding, wp-replay, wp-replay-force and a received-at time only under a
+ * valid seal, and judges everything else by SQS's SentTimestamp.
+ *
  * Header values carry a one-character prefix (`=`) so a header the sender left
  * out becomes `"="`, not an empty string that SQS would refuse: the request is
  * still acknowledged and then quarantined as missing-signature, and counted.
@@ -17,6 +23,7 @@
 
 import { isUtf8 } from "buffer";
 import { Limits } from "./constants";
+import { sealEnvelope, sealedTime } from "./seal";
 
 export const EnvelopeAttribute = {
     Provider: "wp-provider",
@@ -31,7 +38,20 @@ export const EnvelopeAttribute = {
     ReplayForce: "wp-replay-force",
     /** Only when the attributes would exceed SQS's limit of 10: every declared header in one JSON object. */
     Headers: "wp-headers",
+    /** Set by the pipeline's own writers instead of wp-received-at: `v1.<received-at>.<HMAC>` over the markers and the body (model/seal.ts). */
+    Seal: "wp-seal",
+    /**
+     * The direct integration's second copy of wp-url, after every header attribute: a header value that
+     * smuggles in a `wp-url` lands between the two copies, so whichever copy a duplicate-key parser keeps
+     * (first or last), the two disagree and the router quarantines the request.
+     */
+    UrlEnd: "wp-url-end",
+    /** Set by `ops redrive --catch-all` on an unsealed message instead of wp-received-at: vouches for its original SentTimestamp (model/seal.ts). */
+    Redrive: "wp-redrive",
 } as const;
+
+/** Attributes that decide how a request is treated; honoured only under a valid seal. */
+export const SealedMarkers = [EnvelopeAttribute.Encoding, EnvelopeAttribute.Replay, EnvelopeAttribute.ReplayForce] as const;
 
 export const HeaderAttributePrefix = "h.";
 export const HeaderValuePrefix = "=";
@@ -60,6 +80,19 @@ export interface Envelope {
     readonly replayOf?: string;
     /** With replayOf: the `replay --force` run id (the worker bypasses idempotency once per run). */
     readonly replayForce?: string;
+    /** The `wp-seal` value, when the message carries one (checked by the router, model/seal.ts). */
+    readonly seal?: string;
+    /** The direct integration's second copy of the URL (wp-url-end), when present. */
+    readonly urlEnd?: string;
+    /** The `wp-redrive` attestation, when a catch-all redrive added one. */
+    readonly redrive?: string;
+    /** The SealedMarkers attributes the message carries (they count only under a valid seal). */
+    readonly markers: readonly string[];
+}
+
+export interface EncodeOptions {
+    /** Seal the message with this pipeline-internal key (the ingress function, replay, redrive): wp-seal instead of wp-received-at. */
+    readonly sealKey?: string;
 }
 
 /** SQS message attribute in the SDK's shape. */
@@ -112,18 +145,28 @@ export function isSqsSafeText(body: Buffer): boolean {
 }
 
 /** Build the SQS message for a request, exactly as the API Gateway mapping would (plus encodings the ingress function may use). */
-export function encodeEnvelope(envelope: Omit<Envelope, "encoding"> & { encoding?: BodyEncoding }, declaredHeaders: readonly string[]): EnvelopeMessage {
+export function encodeEnvelope(
+    envelope: Omit<Envelope, "encoding" | "markers" | "seal" | "urlEnd" | "redrive"> & { encoding?: BodyEncoding },
+    declaredHeaders: readonly string[],
+    options: EncodeOptions = {},
+): EnvelopeMessage {
     const encoding = envelope.encoding ?? (isSqsSafeText(envelope.body) ? "utf8" : "base64");
+    const MessageBody = encoding === "base64" ? envelope.body.toString("base64") : envelope.body.toString("utf8");
+    const replayForce = envelope.replayOf ? envelope.replayForce : undefined;
+    const time: SdkAttribute =
+        options.sealKey === undefined
+            ? { DataType: "Number", StringValue: String(envelope.receivedAt) }
+            : { DataType: "String", StringValue: sealEnvelope(options.sealKey, { ...envelope, url: envelope.url || undefined, encoding, replayOf: envelope.replayOf || undefined, replayForce: replayForce || undefined }, MessageBody) };
     const attributes: Record<string, SdkAttribute> = {
         [EnvelopeAttribute.Provider]: { DataType: "String", StringValue: envelope.provider },
         [EnvelopeAttribute.RequestId]: { DataType: "String", StringValue: envelope.requestId },
-        [EnvelopeAttribute.ReceivedAt]: { DataType: "Number", StringValue: String(envelope.receivedAt) },
+        [options.sealKey === undefined ? EnvelopeAttribute.ReceivedAt : EnvelopeAttribute.Seal]: time,
         [EnvelopeAttribute.SourceIp]: { DataType: "String", StringValue: envelope.sourceIp || "unknown" },
     };
     if (envelope.url) attributes[EnvelopeAttribute.Url] = { DataType: "String", StringValue: envelope.url };
     if (encoding !== "utf8") attributes[EnvelopeAttribute.Encoding] = { DataType: "String", StringValue: encoding };
     if (envelope.replayOf) attributes[EnvelopeAttribute.Replay] = { DataType: "String", StringValue: envelope.replayOf };
-    if (envelope.replayOf && envelope.replayForce) attributes[EnvelopeAttribute.ReplayForce] = { DataType: "String", StringValue: envelope.replayForce };
+    if (envelope.replayOf && replayForce) attributes[EnvelopeAttribute.ReplayForce] = { DataType: "String", StringValue: replayForce };
     const headerNames = declaredHeaders.map((name) => name.toLowerCase());
     if (Object.keys(attributes).length + headerNames.length <= Limits.sqsMaxAttributes) {
         for (const name of headerNames) attributes[HeaderAttributePrefix + name] = { DataType: "String", StringValue: HeaderValuePrefix + (envelope.headers[name] ?? "") };
@@ -132,7 +175,6 @@ export function encodeEnvelope(envelope: Omit<Envelope, "encoding"> & { encoding
         const headers = Object.fromEntries(headerNames.filter((name) => envelope.headers[name] !== undefined).map((name) => [name, envelope.headers[name]]));
         attributes[EnvelopeAttribute.Headers] = { DataType: "String", StringValue: JSON.stringify(headers) };
     }
-    const MessageBody = encoding === "base64" ? envelope.body.toString("base64") : envelope.body.toString("utf8");
     return { MessageBody, MessageAttributes: attributes };
 }
 
@@ -152,7 +194,9 @@ export function decodeEnvelope(body: string, attributes: Record<string, SdkAttri
     const provider = attr(a, EnvelopeAttribute.Provider);
     if (!provider) throw new EnvelopeError(`message attribute ${EnvelopeAttribute.Provider} is missing`);
     const requestId = attr(a, EnvelopeAttribute.RequestId) ?? "unknown";
-    const receivedAt = Number(attr(a, EnvelopeAttribute.ReceivedAt));
+    const seal = attr(a, EnvelopeAttribute.Seal);
+    const stated = attr(a, EnvelopeAttribute.ReceivedAt);
+    const receivedAt = stated !== undefined ? Number(stated) : seal !== undefined ? (sealedTime(seal) ?? 0) : 0;
     const encoding = (attr(a, EnvelopeAttribute.Encoding) ?? "utf8") as BodyEncoding;
     if (!["utf8", "base64", "s3"].includes(encoding)) throw new EnvelopeError(`message attribute ${EnvelopeAttribute.Encoding} has unknown value "${encoding}"`);
     const headers: Record<string, string> = {};
@@ -185,6 +229,10 @@ export function decodeEnvelope(body: string, attributes: Record<string, SdkAttri
         encoding,
         replayOf: attr(a, EnvelopeAttribute.Replay),
         replayForce: attr(a, EnvelopeAttribute.ReplayForce),
+        seal,
+        urlEnd: attr(a, EnvelopeAttribute.UrlEnd),
+        redrive: attr(a, EnvelopeAttribute.Redrive),
+        markers: SealedMarkers.filter((name) => a[name] !== undefined),
     };
 }
 
@@ -192,17 +240,54 @@ export function decodeEnvelope(body: string, attributes: Record<string, SdkAttri
  * The `MessageAttributes` request parameter of the HTTP API SQS-SendMessage
  * integration for a provider route: the same attributes `encodeEnvelope`
  * produces, filled by API Gateway from the request context and headers.
+ * `scheme` is `http` only for `npm start`'s stand-in, which serves plain HTTP.
  */
-export function apiGatewayMessageAttributes(provider: string, declaredHeaders: readonly string[], signsUrl: boolean): string {
+export function apiGatewayMessageAttributes(provider: string, declaredHeaders: readonly string[], signsUrl: boolean, scheme: "https" | "http" = "https"): string {
     const attributes: Record<string, { DataType: string; StringValue: string }> = {
         [EnvelopeAttribute.Provider]: { DataType: "String", StringValue: provider },
         [EnvelopeAttribute.RequestId]: { DataType: "String", StringValue: "${context.requestId}" },
         [EnvelopeAttribute.ReceivedAt]: { DataType: "Number", StringValue: "${context.requestTimeEpoch}" },
         [EnvelopeAttribute.SourceIp]: { DataType: "String", StringValue: "${context.identity.sourceIp}" },
     };
-    if (signsUrl) attributes[EnvelopeAttribute.Url] = { DataType: "String", StringValue: "https://${context.domainName}${context.path}" };
+    if (signsUrl) attributes[EnvelopeAttribute.Url] = { DataType: "String", StringValue: `${scheme}://\${context.domainName}\${context.path}` };
     for (const name of declaredHeaders) {
         attributes[HeaderAttributePrefix + name.toLowerCase()] = { DataType: "String", StringValue: `${HeaderValuePrefix}\${request.header.${name.toLowerCase()}}` };
     }
+    // Last, after every header: see EnvelopeAttribute.UrlEnd.
+    if (signsUrl) attributes[EnvelopeAttribute.UrlEnd] = attributes[EnvelopeAttribute.Url];
     return JSON.stringify(attributes);
+}
+
+/** What API Gateway knows of a request that the direct integration's template refers to. */
+export interface EdgeRequest {
+    readonly requestId: string;
+    readonly requestTimeEpoch: number;
+    readonly sourceIp: string;
+    readonly domainName: string;
+    readonly path: string;
+    /** Lower-case names; a header the sender left out is absent. */
+    readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * The direct integration's template filled in for a request the way HTTP API parameter mapping does it
+ * ("Create AWS service integrations for HTTP APIs in API Gateway": `$request.header.name`, names
+ * case-insensitive, several values joined with commas; nothing there escapes a value for JSON):
+ * plain text substitution, no escaping; an absent header becomes "" (if API Gateway refuses the request
+ * instead, nothing is enqueued and the sender sees an error status: safe either way). The result is the
+ * JSON text SQS receives, which need not parse (a header value with `"` or `\` can break it) and may
+ * hold attribute names twice (a header value can add attributes).
+ */
+export function substituteEdgeTemplate(template: string, request: EdgeRequest): string {
+    const context: Record<string, string> = {
+        "context.requestId": request.requestId,
+        "context.requestTimeEpoch": String(request.requestTimeEpoch),
+        "context.identity.sourceIp": request.sourceIp,
+        "context.domainName": request.domainName,
+        "context.path": request.path,
+    };
+    return template.replace(/\$\{([a-zA-Z0-9._-]+)\}/g, (whole, name: string) => {
+        if (name.startsWith("request.header.")) return request.headers[name.slice("request.header.".length)] ?? "";
+        return context[name] ?? whole;
+    });
 }

@@ -17,6 +17,8 @@ export interface ProviderRuntime {
     /** Secrets Manager secret id (ARN or name). Its value is JSON: `{"secrets": ["...", "..."]}`. */
     readonly secretId: string;
     readonly routes: readonly RouteRule[];
+    /** How requests reach the catch-all queue: `function` providers' requests are all sealed by their ingress function, so an unsealed one did not come from it. */
+    readonly ingress: "direct" | "function";
 }
 
 export interface LaneRuntime {
@@ -66,6 +68,8 @@ export interface RouterRuntimeConfig {
     readonly inlineBodyBytes: number;
     /** Set when a lane is a Kafka lane: where the router publishes. */
     readonly kafka?: KafkaRuntime;
+    /** Secrets Manager secret holding the pipeline-internal key that seals trusted envelopes (model/seal.ts), `{"secrets": [...]}`: the first seals, any opens. */
+    readonly sealSecretId: string;
 }
 
 export interface WorkerRuntimeConfig {
@@ -106,6 +110,11 @@ export interface DestinationRuntime {
     readonly signingSecretId?: string;
     /** Milliseconds between two starts of this worker (the lane's rate limit / concurrency). undefined: no limit. */
     readonly paceMs?: number;
+}
+
+/** Build a provider's runtime entry from its model (both backends). */
+export function providerRuntimeOf(p: { name: string; plugin: PluginName; hmac?: HmacSchemeOptions; toleranceSeconds: number; routes: readonly RouteRule[]; ingress: "direct" | "function" }, secretId: string): ProviderRuntime {
+    return { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId, routes: p.routes, ingress: p.ingress };
 }
 
 /** The secret value format stored in Secrets Manager for a provider. */

@@ -71,6 +71,9 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     }
 }
 
+/** What GetRandomPassword gives the pipeline-internal key under the mocks (tests look for it where it must not be). */
+export const MOCK_INTERNAL_KEY = "mockInternalKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
+
 /** Data-source calls the program makes; anything else is an error. */
 function callResult(token: string): Record<string, any> {
     switch (token) {
@@ -78,6 +81,9 @@ function callResult(token: string): Record<string, any> {
             return { name: region, region, id: region };
         case "aws:index/getCallerIdentity:getCallerIdentity":
             return { accountId: account, arn: `arn:aws:iam::${account}:user/mock`, userId: "mock" };
+        // The pipeline-internal key's first value (components: createInternalKey).
+        case "aws:secretsmanager/getRandomPassword:getRandomPassword":
+            return { id: "mock-random-password", randomPassword: MOCK_INTERNAL_KEY };
         case "aws:index/getPartition:getPartition":
             return { partition: "aws", dnsSuffix: "amazonaws.com" };
         // The S3 gateway endpoint of a Kafka pipeline's VPC is added to the VPC's route tables.

@@ -5,7 +5,9 @@
  * challenge synchronously and enqueues everything else in exactly the
  * envelope the direct integration produces, so the router cannot tell them
  * apart. Signatures of ordinary events are verified by the router, not here:
- * the hot path stays one SendMessage.
+ * the hot path stays one SendMessage. Every message is sealed (model/seal.ts)
+ * with the pipeline-internal key: the router trusts the function's received-at
+ * time, URL and body encoding because the seal says this function wrote them.
  *
  * Answers: the handshake answer (verified challenge), 401 `{"error": <reason>}`
  * (challenge not verified), 400 (empty body: SQS cannot carry an empty
@@ -28,6 +30,8 @@ export interface IngressRuntimeConfig {
     readonly signsUrl: boolean;
     readonly catchAllQueueUrl: string;
     readonly bucket: string;
+    /** Secrets Manager secret holding the pipeline-internal key (`{"secrets": [...]}`; the first seals). */
+    readonly sealSecretId: string;
 }
 
 /** The subset of an API Gateway HTTP API (payload 2.0) event the ingress reads. */
@@ -89,12 +93,15 @@ export function createIngress(deps: IngressDeps) {
             url: deps.config.signsUrl ? url : undefined,
             headers,
         };
-        let message = encodeEnvelope({ ...base, body }, deps.config.headers);
+        // Read once per cache period; without a key nothing can be sealed, so the request fails (500) and the provider retries.
+        const [sealKey] = await deps.secrets(deps.config.sealSecretId);
+        if (!sealKey) throw new Error(`the pipeline-internal key ${deps.config.sealSecretId} holds no key`);
+        let message = encodeEnvelope({ ...base, body }, deps.config.headers, { sealKey });
         if (Buffer.byteLength(message.MessageBody) > inlineLimit) {
             // Claim check: the body goes to S3 first, the envelope carries the pointer.
             const key = `${ArchivePrefix.Claims}/ingress/${deps.config.provider.name}/${createHash("sha256").update(event.requestContext.requestId).digest("hex")}`;
             await deps.s3.send(new (s3Package().PutObjectCommand)({ Bucket: deps.config.bucket, Key: key, Body: body }));
-            message = encodeEnvelope({ ...base, body: Buffer.from(JSON.stringify({ bucket: deps.config.bucket, key })), encoding: "s3" }, deps.config.headers);
+            message = encodeEnvelope({ ...base, body: Buffer.from(JSON.stringify({ bucket: deps.config.bucket, key })), encoding: "s3" }, deps.config.headers, { sealKey });
         }
         await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.config.catchAllQueueUrl, ...message }));
         return json(200, { accepted: true, requestId: base.requestId });

@@ -50,7 +50,9 @@ export function makeRouterHandler(getConfig: () => RouterRuntimeConfig, makeKafk
     const route = createRouter({ config, sqs: clients.sqs, s3: clients.s3, secrets: cachedSecretReader(clients.secrets), kafka: makeKafka?.(config, { secrets: clients.secrets, logger }), logger });
     return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
         logger.addContext(context);
-        const { failures, report } = await route(event.Records.map((r) => ({ messageId: r.messageId, body: r.body, attributes: r.messageAttributes })));
+        // SentTimestamp: the record's system attribute, epoch ms, set by SQS on enqueue (the example event in
+        // "Using Lambda with Amazon SQS", AWS Lambda Developer Guide); the tolerance of unsealed requests runs from it.
+        const { failures, report } = await route(event.Records.map((r) => ({ messageId: r.messageId, body: r.body, attributes: r.messageAttributes, sentTimestamp: Number(r.attributes.SentTimestamp) })));
         publishRouterMetrics(metrics, report);
         logger.debug("batch routed", { report });
         return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };

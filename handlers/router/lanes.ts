@@ -64,6 +64,15 @@ export function chunkForSqs<T extends { body: string }>(messages: readonly T[]):
     return chunks;
 }
 
+/** The SendMessageBatch entries for one chunk of a lane's messages (FIFO lanes: group and deduplication ids). */
+export function sqsBatchEntries(lane: LaneRuntime, messages: readonly Pick<OutboundMessage, "body" | "eventId" | "orderingKey" | "provider">[]) {
+    return messages.map((m, i) => ({
+        Id: String(i),
+        MessageBody: m.body,
+        ...(lane.ordering ? { MessageGroupId: messageGroupId(m.orderingKey, m.provider), MessageDeduplicationId: deduplicationId(lane.id, m.eventId) } : {}),
+    }));
+}
+
 export interface SendOutcome {
     /** Record ids whose message was not taken, with why. */
     readonly failed: Map<string, string>;
@@ -92,16 +101,7 @@ export async function sendToSqsLane(sqs: SQSClient, lane: LaneRuntime, messages:
     };
     const send = async (entries: readonly OutboundMessage[]) => {
         try {
-            const out = await sqs.send(
-                new SendMessageBatchCommand({
-                    QueueUrl: queueUrl,
-                    Entries: entries.map((m, i) => ({
-                        Id: String(i),
-                        MessageBody: m.body,
-                        ...(lane.ordering ? { MessageGroupId: groupOf(m), MessageDeduplicationId: deduplicationId(lane.id, m.eventId) } : {}),
-                    })),
-                }),
-            );
+            const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: sqsBatchEntries(lane, entries) }));
             for (const f of out.Failed ?? []) {
                 const m = entries[Number(f.Id)];
                 if (m) fail(m, `${f.Code}: ${f.Message ?? ""}`);

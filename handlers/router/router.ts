@@ -16,20 +16,27 @@
  * its reason and counted.
  *
  * Signed timestamps are checked against the time the edge received the
- * request (the envelope's `receivedAt`), not the time the router reads it: a
- * backlog in the catch-all queue or a redelivery after a failed send must not
- * turn a valid webhook stale. A request that matches no cached secret (or
+ * request, not the time the router reads it: a backlog in the catch-all queue
+ * or a redelivery after a failed send must not turn a valid webhook stale.
+ * That time is one no sender can set: SQS's SentTimestamp, or the time in a
+ * valid seal (model/seal.ts) from the pipeline's own writers (a replay or a
+ * catch-all redrive vouches for the original time). The markers that change
+ * how a request is treated (wp-encoding, wp-replay, wp-replay-force) count only
+ * under a valid seal: a message that carries them unsealed, or with a seal
+ * that does not check, came through the direct integration with attributes a
+ * header value smuggled in, and is quarantined as untrusted-envelope. A request that matches no cached secret (or
  * meets a provider without one) re-reads the secret once it is
  * `SecretCache.refreshAfterMs` old, so a rotation is picked up in seconds.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createHash, randomUUID } from "crypto";
-import { ArchivePrefix, Limits } from "../../model/constants";
+import { ArchivePrefix, LaneName, Limits } from "../../model/constants";
 import { decodeEnvelope, Envelope, EnvelopeError, EventAttribute, isSqsSafe, SdkAttribute, utf8Text } from "../../model/envelope";
+import { judgeEnvelope, needsKey } from "../../model/trust";
 import { LaneMessage, LaneMessageVersion } from "../../model/lane-message";
 import { compileRoutes } from "../../model/pipeline";
-import type { ProviderRuntime, RouterRuntimeConfig } from "../../model/runtime-config";
+import type { LaneRuntime, ProviderRuntime, RouterRuntimeConfig } from "../../model/runtime-config";
 import { getPlugin } from "../../providers";
 import { ProviderPlugin, RejectReason, VerifyResult, WebhookRequest } from "../../providers/types";
 import { silentLogger, HandlerLogger } from "../shared/logger";
@@ -41,6 +48,8 @@ import { KafkaPublisher, OutboundMessage, sendToKafkaLane, sendToSqsLane } from 
 export const QuarantineReason = {
     MalformedEnvelope: "malformed-envelope",
     UnknownProvider: "unknown-provider",
+    /** Markers without a valid seal, a seal that does not check, or an unsealed request for a provider behind its ingress function: attributes a sender shaped. */
+    UntrustedEnvelope: "untrusted-envelope",
 } as const;
 
 /** Partition name for requests whose provider is unknown or unreadable. */
@@ -59,6 +68,8 @@ export interface InboundRecord {
     readonly messageId: string;
     readonly body: string;
     readonly attributes: Record<string, SdkAttribute | EventAttribute | undefined> | undefined;
+    /** SQS's SentTimestamp (epoch ms; the Lambda record's `attributes.SentTimestamp`): when the message was enqueued, which no sender can set. */
+    readonly sentTimestamp?: number;
 }
 
 export interface RouterDeps {
@@ -114,7 +125,8 @@ function textJsonOf(p: { text?: string; textJson?: string }): string | undefined
     return (p.textJson ??= JSON.stringify(p.text));
 }
 
-interface Pending {
+/** One catch-all record as the router works on it (what the pure stage reads and fills in). */
+export interface Pending {
     readonly record: InboundRecord;
     envelope?: Envelope;
     body?: Buffer;
@@ -132,6 +144,205 @@ interface Pending {
     error?: string;
 }
 
+/** A pipeline's config with its plugins and route tables compiled (once per container). */
+export interface CompiledRouter {
+    readonly config: RouterRuntimeConfig;
+    readonly plugins: Readonly<Record<string, ProviderPlugin>>;
+    readonly routers: Readonly<Record<string, (eventType: string) => string>>;
+}
+
+export function compileRouter(config: RouterRuntimeConfig): CompiledRouter {
+    const plugins: Record<string, ProviderPlugin> = {};
+    const routers: Record<string, (eventType: string) => string> = {};
+    for (const p of Object.values(config.providers)) {
+        plugins[p.name] = getPlugin(p.plugin, p.hmac);
+        routers[p.name] = compileRoutes(p.routes);
+    }
+    return { config, plugins, routers };
+}
+
+/** Decode the record's envelope; an unreadable one is rejected as malformed-envelope. False when there is nothing more to decide. */
+export function readEnvelope(p: Pending): boolean {
+    try {
+        p.envelope = decodeEnvelope(p.record.body, p.record.attributes);
+        return true;
+    } catch (err) {
+        if (!(err instanceof EnvelopeError)) throw err;
+        p.reject = { reason: QuarantineReason.MalformedEnvelope, detail: err.message };
+        return false;
+    }
+}
+
+/**
+ * Judge what the envelope may be believed (model/trust.ts) with the internal key's list (`[]` when
+ * needsKey() says none is needed): sets the received-at time the tolerance runs from, or rejects the
+ * record as untrusted-envelope with the message body as it arrived. False when rejected.
+ */
+export function applyTrust(compiled: CompiledRouter, p: Pending, keys: readonly string[], now: number): boolean {
+    const envelope = p.envelope!;
+    const verdict = judgeEnvelope(envelope, p.record.body, { sentTimestamp: p.record.sentTimestamp, ingress: compiled.config.providers[envelope.provider]?.ingress, keys, now });
+    p.envelope = { ...envelope, receivedAt: verdict.receivedAt };
+    if (verdict.trusted) return true;
+    // An unsealed encoding is not followed: the bytes kept are the message body as it arrived.
+    p.body = Buffer.from(p.record.body, "utf8");
+    p.text = p.record.body;
+    p.provider = compiled.config.providers[envelope.provider];
+    p.reject = { reason: QuarantineReason.UntrustedEnvelope, detail: verdict.problem };
+    return false;
+}
+
+/** Use the envelope's own bytes as the body (every encoding but a claim check). */
+export function inlineBody(p: Pending): void {
+    p.body = p.envelope!.body;
+    p.text = utf8Text(p.body, p.envelope!.text);
+}
+
+/**
+ * Verify the record with its provider's secrets and read its facts and lane: pure, for a record whose
+ * body is known. Rejects unknown providers and what fails verification. Returns the verdict (undefined
+ * for an unknown provider), so the caller can re-read a rotated secret and decide again.
+ */
+export function decideRecord(compiled: CompiledRouter, p: Pending, secrets: readonly string[], now: number): VerifyResult | undefined {
+    const envelope = p.envelope!;
+    const provider = compiled.config.providers[envelope.provider];
+    if (!provider) {
+        p.reject = { reason: QuarantineReason.UnknownProvider, detail: `provider "${envelope.provider}" is not configured` };
+        return undefined;
+    }
+    p.provider = provider;
+    p.reject = undefined;
+    const request: WebhookRequest = { headers: envelope.headers, body: p.body!, url: envelope.url ?? "" };
+    const plugin = compiled.plugins[provider.name];
+    // A replay re-sends archived bytes: the signature must still verify, the timestamp may be old.
+    const tolerance = envelope.replayOf ? Number.MAX_SAFE_INTEGER : provider.toleranceSeconds;
+    const verdict = plugin.verify(request, secrets, { now: edgeTime(envelope, now), toleranceSeconds: tolerance });
+    if (!verdict.ok) {
+        p.reject = { reason: verdict.reason, detail: verdict.detail };
+        return verdict;
+    }
+    p.facts = plugin.facts(request);
+    p.target = compiled.routers[provider.name](p.facts.eventType);
+    return verdict;
+}
+
+/**
+ * Every per-record decision without I/O, for records whose secrets and internal key are at hand and
+ * whose bodies travel inline (what `createRouter` does around its reads; benchmarks time it alone).
+ */
+export function decideRecordNow(compiled: CompiledRouter, p: Pending, inputs: { keys: readonly string[]; secrets: (provider: string) => readonly string[] }, now: number): void {
+    if (!readEnvelope(p) || !applyTrust(compiled, p, needsKey(p.envelope!) ? inputs.keys : [], now)) return;
+    inlineBody(p);
+    decideRecord(compiled, p, inputs.secrets(p.envelope!.provider) ?? [], now);
+}
+
+/** When the edge received the request; the router's clock when that is missing or in the future. */
+function edgeTime(envelope: Envelope, now: number): number {
+    return envelope.receivedAt > 0 && envelope.receivedAt <= now + maxEdgeClockSkewMs ? envelope.receivedAt : now;
+}
+
+/** One archive object of a batch: its key and the records whose lines it holds, in line order. */
+export interface ArchiveGroup {
+    readonly key: string;
+    readonly items: Pending[];
+    readonly lines: string[];
+}
+
+/** A lane message of a batch: inline (`body`) or, when too large for that, to go by claim check (`claim`). */
+export interface PlannedMessage {
+    readonly p: Pending;
+    readonly lane: LaneRuntime;
+    readonly base: Omit<LaneMessage, "body" | "bodyBase64" | "claim">;
+    readonly body?: string;
+    readonly claim?: true;
+}
+
+export interface BatchPlan {
+    /** One object per (prefix, provider, hour); replays are not archived again. */
+    readonly archive: ArchiveGroup[];
+    /** Accepted, routed records' lane messages, in record order (FIFO lanes keep it). */
+    readonly messages: PlannedMessage[];
+    /** The same messages by lane id. */
+    readonly byLane: Map<string, PlannedMessage[]>;
+}
+
+/**
+ * The router's pure per-batch stage, for decided records: group the archive lines into one object per
+ * (prefix, provider, hour) named `<partition><now>-<batchId>.ndjson.gz` (each record's archive pointer
+ * is set to its line there), and build each routed record's lane message, grouped by lane. Records with
+ * an error are left out; a route to a lane the pipeline lacks sets one. No I/O: the router then writes
+ * the objects, makes the claim checks the plan asks for, and sends each lane its messages.
+ */
+export function planBatch(compiled: CompiledRouter, pending: readonly Pending[], now: number, batchId: string): BatchPlan {
+    const { config } = compiled;
+    const groups = new Map<string, { items: Pending[]; lines: string[] }>();
+    const add = (prefix: string, p: Pending, line: string) => {
+        const group = groups.get(prefix) ?? { items: [], lines: [] };
+        group.items.push(p);
+        group.lines.push(line);
+        groups.set(prefix, group);
+    };
+    for (const p of pending) {
+        if (p.error) continue;
+        if (!p.envelope) {
+            if (p.reject) {
+                // An unreadable envelope still gets quarantined, with what can be read.
+                const line: ArchiveRecord = { v: 1, provider: UnknownProvider, requestId: p.record.messageId, receivedAt: now, sourceIp: "unknown", headers: {}, body: p.record.body, reason: p.reject.reason, detail: p.reject.detail };
+                add(partitionPrefix(ArchivePrefix.Quarantine, UnknownProvider, now), p, JSON.stringify(line));
+            }
+            continue;
+        }
+        if (p.envelope.replayOf && !p.reject) {
+            p.archiveKey = p.envelope.replayOf;
+            continue;
+        }
+        const prefix = p.reject ? ArchivePrefix.Quarantine : ArchivePrefix.Raw;
+        // Only configured names become key parts: an unknown provider's name is whatever the message said.
+        const extra = p.reject ? { reason: p.reject.reason, detail: p.reject.detail } : { eventId: p.facts!.eventId, eventType: p.facts!.eventType, target: p.target };
+        add(partitionPrefix(prefix, p.provider ? p.provider.name : UnknownProvider, p.envelope.receivedAt), p, archiveLine(p.envelope, extra, bodyMember(p.body!, p.text, textJsonOf(p))));
+    }
+    const archive = [...groups].map(([prefix, group]): ArchiveGroup => {
+        const key = `${prefix}${now}-${batchId}.ndjson.gz`;
+        group.items.forEach((p, line) => (p.archiveKey = archivePointer(key, line)));
+        return { key, items: group.items, lines: group.lines };
+    });
+
+    const messages: PlannedMessage[] = [];
+    const byLane = new Map<string, PlannedMessage[]>();
+    for (const p of pending) {
+        if (p.error || p.reject || !p.envelope || p.target === LaneName.Drop) continue;
+        const lane = config.lanes[p.target!];
+        if (!lane) {
+            p.error = `route target ${p.target} is not a lane of this pipeline`;
+            continue;
+        }
+        const base = {
+            v: LaneMessageVersion,
+            provider: p.envelope.provider,
+            lane: lane.id,
+            requestId: p.envelope.requestId,
+            eventId: p.facts!.eventId,
+            eventType: p.facts!.eventType,
+            orderingKey: p.facts!.orderingKey,
+            receivedAt: p.envelope.receivedAt,
+            archiveKey: p.archiveKey!,
+            // Only providers with a destination lane map the header at the edge (ProviderModel.headers).
+            ...(p.envelope.headers["content-type"] ? { contentType: p.envelope.headers["content-type"] } : {}),
+            ...(p.envelope.replayOf ? { replay: true } : {}),
+            ...(p.envelope.replayOf && p.envelope.replayForce ? { force: p.envelope.replayForce } : {}),
+        } satisfies Omit<LaneMessage, "body" | "bodyBase64" | "claim">;
+        let planned: PlannedMessage = { p, lane, base, claim: true };
+        if (p.body!.length <= config.inlineBodyBytes) {
+            const inline = inlineLaneMessage(base, p.body!, p.text, textJsonOf(p));
+            if (Buffer.byteLength(inline) <= Limits.sqsMaxMessageBytes) planned = { p, lane, base, body: inline };
+        }
+        messages.push(planned);
+        const list = byLane.get(lane.id) ?? [];
+        list.push(planned);
+        byLane.set(lane.id, list);
+    }
+    return { archive, messages, byLane };
+}
+
 const inc = (map: Record<string, number>, key: string, by = 1) => {
     map[key] = (map[key] ?? 0) + by;
 };
@@ -141,52 +352,51 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
     const now = deps.now ?? Date.now;
     const { config } = deps;
     // Plugins and route tables are compiled once per container.
-    const plugins: Record<string, ProviderPlugin> = {};
-    const routers: Record<string, (eventType: string) => string> = {};
-    for (const p of Object.values(config.providers)) {
-        plugins[p.name] = getPlugin(p.plugin, p.hmac);
-        routers[p.name] = compileRoutes(p.routes);
-    }
+    const compiled = compileRouter(config);
 
-    async function resolveBody(p: Pending, calls: RouterReport["calls"]) {
+    async function resolveBody(p: Pending, calls: RouterReport["calls"]): Promise<void> {
         const envelope = p.envelope!;
-        if (envelope.encoding !== "s3") return envelope.body;
+        if (envelope.encoding !== "s3") return inlineBody(p);
         // The ingress function put a large body into S3 first (claim check).
         const pointer = claimPointer(envelope.body);
         calls.claims += 1;
         const out = await deps.s3.send(new GetObjectCommand({ Bucket: pointer.bucket, Key: pointer.key }));
-        return Buffer.from(await out.Body!.transformToByteArray());
+        p.body = Buffer.from(await out.Body!.transformToByteArray());
+        p.text = utf8Text(p.body);
     }
 
+    /** The record's decision, with the reads it needs between the pure steps (decideRecordNow without I/O). */
     async function inspect(p: Pending, calls: RouterReport["calls"]) {
-        try {
-            p.envelope = decodeEnvelope(p.record.body, p.record.attributes);
-        } catch (err) {
-            if (!(err instanceof EnvelopeError)) throw err;
-            p.reject = { reason: QuarantineReason.MalformedEnvelope, detail: err.message };
-            return;
+        if (!readEnvelope(p)) return;
+        let keys: readonly string[] = [];
+        if (needsKey(p.envelope!)) {
+            try {
+                keys = await deps.secrets(config.sealSecretId);
+            } catch (err) {
+                p.error = (err as Error).message;
+                return;
+            }
+            if (!judgeEnvelope(p.envelope!, p.record.body, { sentTimestamp: p.record.sentTimestamp, ingress: config.providers[p.envelope!.provider]?.ingress, keys, now: now() }).trusted) {
+                // The cached key may predate a rotation: read it again (at most every refreshAfterMs).
+                keys = await deps.secrets(config.sealSecretId, { maxAgeMs: SecretCache.refreshAfterMs }).catch(() => keys);
+            }
         }
+        if (!applyTrust(compiled, p, keys, now())) return;
         try {
-            p.body = await resolveBody(p, calls);
-            p.text = utf8Text(p.body, p.body === p.envelope.body ? p.envelope.text : undefined);
+            await resolveBody(p, calls);
         } catch (err) {
             // A pointer that cannot be right is bad input; a failed read may be transient.
             if (err instanceof ClaimPointerError) {
                 // Quarantined with the pointer itself as the body: it is all there is.
-                p.body = p.envelope.body;
-                p.text = utf8Text(p.body, p.envelope.text);
+                inlineBody(p);
                 p.reject = { reason: QuarantineReason.MalformedEnvelope, detail: err.message };
             } else {
                 p.error = `reading the claim-checked body failed: ${(err as Error).name}: ${(err as Error).message}`;
             }
             return;
         }
-        const provider = config.providers[p.envelope.provider];
-        if (!provider) {
-            p.reject = { reason: QuarantineReason.UnknownProvider, detail: `provider "${p.envelope.provider}" is not configured` };
-            return;
-        }
-        p.provider = provider;
+        const provider = config.providers[p.envelope!.provider];
+        if (!provider) return void decideRecord(compiled, p, [], now());
         let secrets: readonly string[];
         try {
             secrets = await deps.secrets(provider.secretId);
@@ -194,29 +404,12 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
             p.error = (err as Error).message;
             return;
         }
-        const request: WebhookRequest = { headers: p.envelope.headers, body: p.body, url: p.envelope.url ?? "" };
-        const plugin = plugins[provider.name];
-        // A replay re-sends archived bytes: the signature must still verify, the timestamp may be old.
-        const tolerance = p.envelope.replayOf ? Number.MAX_SAFE_INTEGER : provider.toleranceSeconds;
-        const options = { now: edgeTime(p.envelope), toleranceSeconds: tolerance };
-        let verdict: VerifyResult = plugin.verify(request, secrets, options);
-        if (!verdict.ok && (verdict.reason === RejectReason.BadSignature || verdict.reason === RejectReason.NoSecret)) {
+        const verdict = decideRecord(compiled, p, secrets, now());
+        if (verdict && !verdict.ok && (verdict.reason === RejectReason.BadSignature || verdict.reason === RejectReason.NoSecret)) {
             // The cached secret may predate a rotation or the secret being set: read it again (at most every refreshAfterMs).
             const fresh = await deps.secrets(provider.secretId, { maxAgeMs: SecretCache.refreshAfterMs }).catch(() => secrets);
-            if (fresh !== secrets) verdict = plugin.verify(request, fresh, options);
+            if (fresh !== secrets) decideRecord(compiled, p, fresh, now());
         }
-        if (!verdict.ok) {
-            p.reject = { reason: verdict.reason, detail: verdict.detail };
-            return;
-        }
-        p.facts = plugin.facts(request);
-        p.target = routers[provider.name](p.facts.eventType);
-    }
-
-    /** When the edge received the request; the router's clock when that is missing or in the future. */
-    function edgeTime(envelope: Envelope): number {
-        const at = now();
-        return envelope.receivedAt > 0 && envelope.receivedAt <= at + maxEdgeClockSkewMs ? envelope.receivedAt : at;
     }
 
     /** The ingress function's pointer: only into this pipeline's bucket, under claims/ingress/. */
@@ -234,94 +427,63 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
         return { bucket, key };
     }
 
+    /** A claim check: the body goes to S3, the lane message carries the pointer. */
+    async function claimMessage(m: PlannedMessage, calls: RouterReport["calls"]): Promise<string> {
+        const key = `${ArchivePrefix.Claims}/${m.base.provider}/${createHash("sha256").update(`${m.base.requestId}\n${m.base.eventId}`).digest("hex")}`;
+        calls.claims += 1;
+        await deps.s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: m.p.body! }));
+        return JSON.stringify({ ...m.base, claim: { bucket: config.bucket, key } });
+    }
+
     return async function route(records) {
         const report: RouterReport = { received: records.length, accepted: 0, quarantined: {}, routed: {}, dropped: {}, archived: {}, failed: 0, calls: { archive: 0, send: 0, claims: 0 } };
         const pending: Pending[] = records.map((record) => ({ record }));
         await Promise.all(pending.map((p) => inspect(p, report.calls).catch((err: Error) => void (p.error = `${err.name}: ${err.message}`))));
 
-        // Archive: one object per (prefix, provider, hour). Replays are already archived.
-        const groups = new Map<string, { items: Pending[]; lines: string[] }>();
-        for (const p of pending) {
-            if (p.error || !p.envelope) {
-                if (!p.error && p.reject) {
-                    // An unreadable envelope still gets quarantined, with what can be read.
-                    const key = partitionPrefix(ArchivePrefix.Quarantine, UnknownProvider, now());
-                    const group = groups.get(key) ?? { items: [], lines: [] };
-                    group.items.push(p);
-                    const line: ArchiveRecord = { v: 1, provider: UnknownProvider, requestId: p.record.messageId, receivedAt: now(), sourceIp: "unknown", headers: {}, body: p.record.body, reason: p.reject.reason, detail: p.reject.detail };
-                    group.lines.push(JSON.stringify(line));
-                    groups.set(key, group);
-                }
-                continue;
-            }
-            if (p.envelope.replayOf && !p.reject) {
-                p.archiveKey = p.envelope.replayOf;
-                continue;
-            }
-            const prefix = p.reject ? ArchivePrefix.Quarantine : ArchivePrefix.Raw;
-            // Only configured names become key parts: an unknown provider's name is whatever the message said.
-            const key = partitionPrefix(prefix, p.provider ? p.provider.name : UnknownProvider, p.envelope.receivedAt);
-            const group = groups.get(key) ?? { items: [], lines: [] };
-            group.items.push(p);
-            const extra = p.reject ? { reason: p.reject.reason, detail: p.reject.detail } : { eventId: p.facts!.eventId, eventType: p.facts!.eventType, target: p.target };
-            group.lines.push(archiveLine(p.envelope, extra, bodyMember(p.body!, p.text, textJsonOf(p))));
-            groups.set(key, group);
-        }
-        const batchId = randomUUID();
+        const plan = planBatch(compiled, pending, now(), randomUUID());
         await Promise.all(
-            [...groups].map(async ([prefix, group]) => {
-                const key = `${prefix}${now()}-${batchId}.ndjson.gz`;
+            plan.archive.map(async (group) => {
                 report.calls.archive += 1;
                 try {
-                    await deps.s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: encodeArchive(group.lines), ContentType: "application/x-ndjson", ContentEncoding: "gzip" }));
-                    group.items.forEach((p, line) => (p.archiveKey = archivePointer(key, line)));
+                    await deps.s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: group.key, Body: encodeArchive(group.lines), ContentType: "application/x-ndjson", ContentEncoding: "gzip" }));
                 } catch (err) {
-                    for (const p of group.items) p.error = `archiving to ${key} failed: ${(err as Error).message}`;
+                    for (const p of group.items) p.error = `archiving to ${group.key} failed: ${(err as Error).message}`;
                 }
             }),
         );
 
         // Quarantined and dropped requests are done once archived; the rest go to their lanes
         // (claim checks written concurrently, messages kept in record order for FIFO lanes).
-        const outbound = await Promise.all(
-            pending.map(async (p): Promise<OutboundMessage | undefined> => {
-                if (p.error) return undefined;
-                const provider = p.envelope?.provider ?? UnknownProvider;
-                if (p.reject) {
-                    inc((report.quarantined[provider] ??= {}), p.reject.reason);
-                    logger.warn("webhook quarantined", { provider, requestId: p.envelope?.requestId, reason: p.reject.reason, detail: p.reject.detail, archiveKey: p.archiveKey });
-                    return undefined;
-                }
-                report.accepted += 1;
-                if (!p.envelope!.replayOf) inc(report.archived, provider);
-                if (p.target === "drop") {
-                    inc(report.dropped, provider);
-                    return undefined;
-                }
-                const lane = config.lanes[p.target!];
-                if (!lane) {
-                    p.error = `route target ${p.target} is not a lane of this pipeline`;
-                    return undefined;
-                }
-                const body = await laneMessageBody(p, lane.id, report.calls).catch((err: Error) => {
-                    p.error = `claim check failed: ${err.name}: ${err.message}`;
-                    return undefined;
-                });
-                return body === undefined ? undefined : { recordId: p.record.messageId, lane, body, eventId: p.facts!.eventId, orderingKey: p.facts!.orderingKey, provider };
+        for (const p of pending) {
+            if (p.error) continue;
+            const provider = p.envelope?.provider ?? UnknownProvider;
+            if (p.reject) {
+                inc((report.quarantined[provider] ??= {}), p.reject.reason);
+                logger.warn("webhook quarantined", { provider, requestId: p.envelope?.requestId, reason: p.reject.reason, detail: p.reject.detail, archiveKey: p.archiveKey });
+                continue;
+            }
+            report.accepted += 1;
+            if (!p.envelope!.replayOf) inc(report.archived, provider);
+            if (p.target === LaneName.Drop) inc(report.dropped, provider);
+        }
+        const bodies = await Promise.all(
+            plan.messages.map(async (m) => {
+                if (m.p.error) return undefined;
+                if (m.body !== undefined) return m.body;
+                return claimMessage(m, report.calls).catch((err: Error) => void (m.p.error = `claim check failed: ${err.name}: ${err.message}`));
             }),
         );
-        const byLane = new Map<string, OutboundMessage[]>();
-        for (const m of outbound) {
-            if (!m) continue;
-            const list = byLane.get(m.lane.id) ?? [];
-            list.push(m);
-            byLane.set(m.lane.id, list);
-        }
+        const bodyOf = new Map(plan.messages.map((m, i) => [m, bodies[i]]));
 
         const failedSends = new Map<string, string>();
         await Promise.all(
-            [...byLane].map(async ([laneId, messages]) => {
+            [...plan.byLane].map(async ([laneId, planned]) => {
                 const lane = config.lanes[laneId];
+                const messages: OutboundMessage[] = planned.flatMap((m) => {
+                    const body = bodyOf.get(m);
+                    return m.p.error || body === undefined ? [] : [{ recordId: m.p.record.messageId, lane, body, eventId: m.base.eventId, orderingKey: m.base.orderingKey, provider: m.base.provider }];
+                });
+                if (messages.length === 0) return;
                 const outcome = lane.kind === "kafka" ? await sendToKafkaLane(deps.kafka, lane, messages) : await sendToSqsLane(deps.sqs, lane, messages);
                 report.calls.send += outcome.calls;
                 for (const [id, why] of outcome.failed) failedSends.set(id, `sending to lane ${laneId} failed: ${why}`);
@@ -339,33 +501,5 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
         }
         report.failed = failures.length;
         return { failures, report };
-
-        async function laneMessageBody(p: Pending, laneId: string, calls: RouterReport["calls"]): Promise<string> {
-            const body = p.body!;
-            const base = {
-                v: LaneMessageVersion,
-                provider: p.envelope!.provider,
-                lane: laneId,
-                requestId: p.envelope!.requestId,
-                eventId: p.facts!.eventId,
-                eventType: p.facts!.eventType,
-                orderingKey: p.facts!.orderingKey,
-                receivedAt: p.envelope!.receivedAt,
-                archiveKey: p.archiveKey!,
-                // Only providers with a destination lane map the header at the edge (ProviderModel.headers).
-                ...(p.envelope!.headers["content-type"] ? { contentType: p.envelope!.headers["content-type"] } : {}),
-                ...(p.envelope!.replayOf ? { replay: true } : {}),
-                ...(p.envelope!.replayOf && p.envelope!.replayForce ? { force: p.envelope!.replayForce } : {}),
-            } satisfies Omit<LaneMessage, "body" | "bodyBase64" | "claim">;
-            if (body.length <= config.inlineBodyBytes) {
-                const inline = inlineLaneMessage(base, body, p.text, textJsonOf(p));
-                if (Buffer.byteLength(inline) <= Limits.sqsMaxMessageBytes) return inline;
-            }
-            // Claim check: the body goes to S3, the lane message carries the pointer.
-            const key = `${ArchivePrefix.Claims}/${base.provider}/${createHash("sha256").update(`${base.requestId}\n${base.eventId}`).digest("hex")}`;
-            calls.claims += 1;
-            await deps.s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: body }));
-            return JSON.stringify({ ...base, claim: { bucket: config.bucket, key } });
-        }
     };
 }

@@ -8,6 +8,19 @@
  * middle duplicates at worst (the worker's idempotency absorbs that) and
  * never loses one. The loop moves at most the messages the DLQ held when it
  * began, so messages that fail again and return meanwhile are not chased.
+ *
+ * The catch-all DLQ always takes the loop, on AWS too: a move task makes each
+ * message new, with a new SentTimestamp ("All redriven messages are considered
+ * new messages with a new messageID and enqueueTime", Amazon SQS Developer
+ * Guide, "Configuring a dead-letter queue redrive"), and the router measures
+ * the timestamp tolerance of an unsealed request from SentTimestamp, so a
+ * request that waited in the DLQ would turn stale. The loop gives each
+ * unsealed message a `wp-redrive` attestation of the SentTimestamp the DLQ
+ * shows (the original enqueue time: "When a message is moved to a dead-letter
+ * queue, the enqueue timestamp is unchanged", same guide, "Setting-up
+ * dead-letter queue retention", standard queues) in place of its
+ * wp-received-at, so the attribute count stays the same. Sealed messages
+ * (ingress function, replay) carry their time in the seal and go as they are.
  */
 import {
     DeleteMessageBatchCommand,
@@ -21,8 +34,10 @@ import {
 } from "@aws-sdk/client-sqs";
 import { createHash } from "crypto";
 import { queueDepth } from "../queues";
+import { decodeEnvelope, EnvelopeAttribute, EnvelopeError } from "../../model/envelope";
+import { attestRedrive, checkRedrive } from "../../model/seal";
 import type { Progress } from "./progress";
-import type { OpsTarget, TargetLane } from "./target";
+import { CatchAllLaneId, OpsTarget, sealKeyOf, TargetLane } from "./target";
 
 export interface RedriveResult {
     readonly lane: string;
@@ -42,7 +57,35 @@ function redriveDeduplicationId(message: Message): string {
     return createHash("sha256").update(`redrive\n${message.Attributes?.MessageDeduplicationId ?? ""}\n${message.MessageId}`).digest("hex");
 }
 
-async function loopRedrive(sqs: SQSClient, lane: TargetLane, progress?: Progress): Promise<RedriveResult> {
+/** How a message taken from a DLQ is sent on: its attributes as they are, or with a catch-all redrive's attestation. */
+type Attributes = Message["MessageAttributes"];
+
+/**
+ * A catch-all DLQ message's attributes for the way back: an unsealed request gets `wp-redrive`, vouching
+ * for its SentTimestamp in the DLQ (a valid attestation from an earlier redrive is kept: the DLQ's
+ * SentTimestamp is then the redrive's). Sealed or unreadable messages go as they are (the router judges them).
+ */
+export function catchAllRedriveAttributes(message: Message, key: string): Attributes {
+    const attributes = { ...(message.MessageAttributes ?? {}) };
+    const body = message.Body ?? "";
+    let envelope;
+    try {
+        envelope = decodeEnvelope(body, attributes as Parameters<typeof decodeEnvelope>[1]);
+    } catch (err) {
+        if (err instanceof EnvelopeError) return attributes;
+        throw err;
+    }
+    if (envelope.seal !== undefined) return attributes;
+    const fields = { provider: envelope.provider, requestId: envelope.requestId };
+    if (envelope.redrive !== undefined && checkRedrive([key], envelope.redrive, fields, body).ok) return attributes;
+    const sent = Number(message.Attributes?.SentTimestamp);
+    if (!Number.isFinite(sent) || sent <= 0) return attributes;
+    delete attributes[EnvelopeAttribute.ReceivedAt];
+    attributes[EnvelopeAttribute.Redrive] = { DataType: "String", StringValue: attestRedrive(key, { ...fields, receivedAt: sent }, body) };
+    return attributes;
+}
+
+async function loopRedrive(sqs: SQSClient, lane: TargetLane, progress?: Progress, rewrite: (m: Message) => Attributes = (m) => m.MessageAttributes): Promise<RedriveResult> {
     const start = await queueDepth(sqs, lane.dlqUrl);
     const found = start.visible;
     const fifo = lane.queueUrl.endsWith(".fifo");
@@ -68,7 +111,7 @@ async function loopRedrive(sqs: SQSClient, lane: TargetLane, progress?: Progress
                 Entries: Messages.map((m, i) => ({
                     Id: String(i),
                     MessageBody: m.Body!,
-                    MessageAttributes: m.MessageAttributes,
+                    MessageAttributes: rewrite(m),
                     ...(fifo ? { MessageGroupId: m.Attributes?.MessageGroupId ?? lane.provider, MessageDeduplicationId: redriveDeduplicationId(m) } : {}),
                 })),
             }),
@@ -112,9 +155,16 @@ async function moveTaskRedrive(sqs: SQSClient, lane: TargetLane, progress?: Prog
     }
 }
 
-/** Redrive every SQS lane of `lanes`, one after another. */
+/** Redrive every SQS lane of `lanes`, one after another (the catch-all by the attesting loop, see above). */
 export async function redrive(target: OpsTarget, lanes: readonly TargetLane[], progress?: (lane: TargetLane) => Progress | undefined): Promise<RedriveResult[]> {
     const results: RedriveResult[] = [];
-    for (const lane of lanes) results.push(await (target.moveTask ? moveTaskRedrive : loopRedrive)(target.sqs, lane, progress?.(lane)));
+    for (const lane of lanes) {
+        if (lane.id === CatchAllLaneId) {
+            const key = await sealKeyOf(target);
+            results.push(await loopRedrive(target.sqs, lane, progress?.(lane), (m) => catchAllRedriveAttributes(m, key)));
+        } else {
+            results.push(await (target.moveTask ? moveTaskRedrive : loopRedrive)(target.sqs, lane, progress?.(lane)));
+        }
+    }
     return results;
 }

@@ -12,6 +12,10 @@
  *
  * `force` marks the replay (EnvelopeAttribute.ReplayForce, this run's id) so
  * the worker runs the handler again, once per run.
+ *
+ * Each message is sealed with the pipeline-internal key (model/seal.ts): the
+ * router honours the replay and force markers only under that seal, so a
+ * sender who smuggles `wp-replay` into the direct integration gets nowhere.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
@@ -21,7 +25,7 @@ import { chunkForSqs } from "../../handlers/router/lanes";
 import { ArchivePrefix, Limits } from "../../model/constants";
 import { encodeEnvelope, EnvelopeMessage } from "../../model/envelope";
 import type { Progress } from "./progress";
-import type { OpsTarget } from "./target";
+import { OpsTarget, sealKeyOf } from "./target";
 
 /** Bodies whose envelope would not fit one SQS message travel by claim check, as the ingress function sends them. */
 const inlineLimit = Limits.sqsMaxMessageBytes - 16 * 1024;
@@ -116,17 +120,17 @@ export async function findArchived(target: OpsTarget, provider: string, from: nu
 }
 
 /** The catch-all message for an archived request, marked as a replay of `pointer`. */
-async function replayMessage(target: OpsTarget, item: Found, replayId: string | undefined): Promise<EnvelopeMessage> {
+async function replayMessage(target: OpsTarget, item: Found, replayId: string | undefined, sealKey: string): Promise<EnvelopeMessage> {
     const { record, body, pointer } = item;
     // The archive holds exactly the declared headers the request carried.
     const declared = Object.keys(record.headers);
     const base = { provider: record.provider, requestId: record.requestId, receivedAt: record.receivedAt, sourceIp: record.sourceIp, url: record.url, headers: record.headers, replayOf: pointer, replayForce: replayId };
-    let message = encodeEnvelope({ ...base, body }, declared);
+    let message = encodeEnvelope({ ...base, body }, declared, { sealKey });
     if (Buffer.byteLength(message.MessageBody) > inlineLimit) {
         // The router follows claim checks only under claims/ingress/ (what its role may read).
         const key = `${ArchivePrefix.Claims}/ingress/replay/${createHash("sha256").update(body).digest("hex")}`;
         await target.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body }));
-        message = encodeEnvelope({ ...base, body: Buffer.from(JSON.stringify({ bucket: target.bucket, key })), encoding: "s3" }, declared);
+        message = encodeEnvelope({ ...base, body: Buffer.from(JSON.stringify({ bucket: target.bucket, key })), encoding: "s3" }, declared, { sealKey });
     }
     return message;
 }
@@ -139,7 +143,8 @@ export async function replay(target: OpsTarget, options: ReplayOptions): Promise
     const errors = new Map<string, string>();
     let replayed = 0;
     if (!options.dryRun) {
-        const messages = await Promise.all(found.map(async (item) => ({ item, message: await replayMessage(target, item, replayId) })));
+        const sealKey = await sealKeyOf(target);
+        const messages = await Promise.all(found.map(async (item) => ({ item, message: await replayMessage(target, item, replayId, sealKey) })));
         const chunks = chunkForSqs(messages.map((m) => ({ ...m, body: m.message.MessageBody })));
         options.progress?.update(0, found.length);
         for (const chunk of chunks) {

@@ -7,12 +7,17 @@
  *   resource names);
  * - AWS: the stack outputs (`pulumi stack output --json > outputs.json`):
  *   `queueUrls` and `dlqUrls` by lane id (`catch-all` included), `bucketName`
- *   and `webhookUrls` (its keys are the provider names), with the SDK's usual
- *   credentials and region.
+ *   `webhookUrls` (its keys are the provider names) and `internalKeySecretArn`,
+ *   with the SDK's usual credentials and region.
+ *
+ * `replay` and `redrive --catch-all` read the pipeline-internal key (model/seal.ts)
+ * to vouch for what they send: an operator needs secretsmanager:GetSecretValue on it.
  */
 import * as fs from "fs";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { cachedSecretReader } from "../../handlers/shared/secrets";
 import { awsClients } from "../../handlers/shared/clients";
 import { localClients } from "../resources";
 import type { LocalState } from "../state";
@@ -28,6 +33,9 @@ export interface OpsTarget {
     readonly where: "local" | "aws";
     readonly sqs: SQSClient;
     readonly s3: S3Client;
+    readonly secrets: SecretsManagerClient;
+    /** The pipeline-internal key's secret (replay seals with it, a catch-all redrive attests with it). */
+    readonly sealSecretId?: string;
     readonly bucket: string;
     readonly providers: readonly string[];
     readonly catchAll: { readonly queueUrl: string; readonly dlqUrl: string };
@@ -43,6 +51,8 @@ export function targetFromLocalState(state: LocalState): OpsTarget {
         where: "local",
         sqs: clients.sqs,
         s3: clients.s3,
+        secrets: clients.secrets,
+        sealSecretId: state.sealSecretId,
         bucket: state.bucket,
         providers: state.providers.map((p) => p.name),
         catchAll: { queueUrl: state.catchAll.queue.url, dlqUrl: state.catchAll.dlq.url },
@@ -57,6 +67,8 @@ export interface StackOutputs {
     readonly dlqUrls: Readonly<Record<string, string>>;
     readonly bucketName: string;
     readonly webhookUrls: Readonly<Record<string, string>>;
+    /** The pipeline-internal key's secret (stacks deployed before it existed lack it). */
+    readonly internalKeySecretArn?: string;
 }
 
 export const CatchAllLaneId = "catch-all";
@@ -82,6 +94,8 @@ export function targetFromOutputs(outputs: StackOutputs, clients = awsClients())
         where: "aws",
         sqs: clients.sqs,
         s3: clients.s3,
+        secrets: clients.secrets,
+        sealSecretId: outputs.internalKeySecretArn,
         bucket: outputs.bucketName,
         providers,
         catchAll: { queueUrl: outputs.queueUrls[CatchAllLaneId], dlqUrl: outputs.dlqUrls[CatchAllLaneId] },
@@ -111,4 +125,18 @@ export function lanesOf(target: OpsTarget, provider: string, lane?: string): Tar
     const picked = own.filter((l) => l.id === lane || l.id === `${provider}-${lane}`);
     if (picked.length === 0) throw new Error(`provider ${provider} has no SQS lane "${lane}" (lanes: ${own.map((l) => l.id).join(", ") || "none"})`);
     return picked;
+}
+
+/** The key replay and a catch-all redrive vouch with (the first of the internal key's list); throws saying what is missing. */
+export async function sealKeyOf(target: OpsTarget): Promise<string> {
+    if (!target.sealSecretId) {
+        throw new Error(
+            target.where === "aws"
+                ? "stack outputs lack internalKeySecretArn: deploy this version of the program (`pulumi up`), then write the outputs again"
+                : "the local pipeline's state names no internal key: restart `npm start` with this version",
+        );
+    }
+    const [key] = await cachedSecretReader(target.secrets)(target.sealSecretId);
+    if (!key) throw new Error(`the pipeline-internal key ${target.sealSecretId} holds no key: put {"secrets":["<random key>"]} into it`);
+    return key;
 }

@@ -168,7 +168,7 @@ describe("Kafka lane: MSK Serverless (mocks)", function () {
 
     it("THEN the router may connect, create, grow and write exactly its lane and DLQ topics", () => {
         const bySid = Object.fromEntries(g.policy("kl-router-policy").map((s) => [s.Sid, s]));
-        expect(Object.keys(bySid).sort()).to.deep.equal(["ConsumeCatchAll", "KafkaConnect", "KafkaLaneTopics", NetworkInterfacesSid, "OwnLogs", "ReadIngressClaimChecks", "ReadSigningSecrets", "SendToLanes", "WriteArchive"]);
+        expect(Object.keys(bySid).sort()).to.deep.equal(["ConsumeCatchAll", "KafkaConnect", "KafkaLaneTopics", NetworkInterfacesSid, "OwnLogs", "ReadIngressClaimChecks", "ReadInternalKey", "ReadSigningSecrets", "SendToLanes", "WriteArchive"]);
         expect(bySid.KafkaConnect).to.deep.include({ Action: ["kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"], Resource: clusterArn });
         expect(bySid.KafkaLaneTopics).to.deep.include({
             Action: ["kafka-cluster:AlterTopic", "kafka-cluster:CreateTopic", "kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { MockSession, plain, RecordedResource, settled, setupMocks, uploadedCode, valueOf } from "../../scripts/pulumi-mocks";
+import { MOCK_INTERNAL_KEY, MockSession, plain, RecordedResource, settled, setupMocks, uploadedCode, valueOf } from "../../scripts/pulumi-mocks";
 import { bundleOf, lazilyRequiredNotInZip, missingPackages } from "../../scripts/bundles";
 import { NotShippedFiles } from "../../components/functions";
 import { WorkerMetrics, workerMetricDimensions } from "../../model/metrics";
@@ -163,11 +163,19 @@ describe("WebhookPipeline (mocks)", function () {
         });
 
         it("THEN each provider's secret lives in Secrets Manager as a Pulumi secret", async () => {
-            expect(mine("aws:secretsmanager/secret:Secret").map((s) => s.name).sort()).to.deep.equal(["wp-acme-secret", "wp-github-secret", "wp-slack-secret", "wp-stripe-secret"]);
+            expect(mine("aws:secretsmanager/secret:Secret").map((s) => s.name).sort()).to.deep.equal(["wp-acme-secret", "wp-github-secret", "wp-internal-key", "wp-slack-secret", "wp-stripe-secret"]);
             const versions = mine("aws:secretsmanager/secretVersion:SecretVersion");
-            expect(versions).to.have.length(4);
+            expect(versions).to.have.length(5);
             const github = one("aws:secretsmanager/secretVersion:SecretVersion", "wp-github-secret-value");
             expect(JSON.parse(plain<string>(github.inputs.secretString))).to.deep.equal({ secrets: [SECRET + "-old", SECRET + "-new"] });
+        });
+
+        it("THEN the pipeline-internal key is one secret, created with a random key as a Pulumi secret and never rewritten by a later update", async () => {
+            // (the mocks do not see resource options: ignoreChanges on the version is not asserted here)
+            const version = one("aws:secretsmanager/secretVersion:SecretVersion", "wp-internal-key-value");
+            expect(JSON.stringify(version.inputs.secretString)).to.include("4dabf18193072939515e22adb298388d"); // Pulumi's secret marker
+            expect(JSON.parse(plain<string>(version.inputs.secretString))).to.deep.equal({ secrets: [MOCK_INTERNAL_KEY] });
+            expect(await valueOf(pipeline.internalKeySecretArn)).to.match(/^arn:aws:secretsmanager:.*wp-internal-key/);
         });
 
         it("THEN the archive bucket is encrypted, private, TLS-only and tiered", () => {
@@ -265,7 +273,7 @@ describe("WebhookPipeline (mocks)", function () {
         it("THEN the router may consume the catch-all, send to lanes, write archive prefixes and read provider secrets", () => {
             const router = policies().find((p) => p.name === "wp-router-policy")!.doc;
             const bySid = Object.fromEntries(router.Statement.map((s: any) => [s.Sid, s]));
-            expect(Object.keys(bySid).sort()).to.deep.equal(["ConsumeCatchAll", "OwnLogs", "ReadIngressClaimChecks", "ReadSigningSecrets", "SendToLanes", "WriteArchive"]);
+            expect(Object.keys(bySid).sort()).to.deep.equal(["ConsumeCatchAll", "OwnLogs", "ReadIngressClaimChecks", "ReadInternalKey", "ReadSigningSecrets", "SendToLanes", "WriteArchive"]);
             expect(bySid.ConsumeCatchAll.Action).to.deep.equal(["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]);
             expect(bySid.ConsumeCatchAll.Resource).to.match(/wp-catch-all-queue/);
             expect(bySid.SendToLanes.Action).to.deep.equal(["sqs:SendMessage"]);
@@ -273,6 +281,24 @@ describe("WebhookPipeline (mocks)", function () {
             expect(bySid.WriteArchive.Resource.map((r: string) => r.split(":::")[1].replace(/^[^/]+/, ""))).to.deep.equal(["/raw/*", "/quarantine/*", "/claims/*"]);
             expect(bySid.ReadSigningSecrets.Action).to.deep.equal(["secretsmanager:GetSecretValue"]);
             expect(bySid.ReadSigningSecrets.Resource).to.have.length(4);
+            expect(bySid.ReadInternalKey).to.deep.include({ Action: ["secretsmanager:GetSecretValue"] });
+            expect(bySid.ReadInternalKey.Resource).to.match(/wp-internal-key/);
+        });
+
+        it("THEN an ingress function may send to the catch-all, write its claim checks, and read its provider's secret and the internal key", () => {
+            const ingress = policies().find((p) => p.name === "wp-slack-ingress-policy")!.doc;
+            const bySid = Object.fromEntries(ingress.Statement.map((s: any) => [s.Sid, s]));
+            expect(Object.keys(bySid).sort()).to.deep.equal(["OwnLogs", "ReadInternalKey", "ReadSigningSecret", "SendToCatchAll", "WriteClaimChecks"]);
+            expect(bySid.ReadSigningSecret.Resource).to.match(/wp-slack-secret/);
+            expect(bySid.ReadInternalKey).to.deep.include({ Action: ["secretsmanager:GetSecretValue"] });
+            expect(bySid.ReadInternalKey.Resource).to.match(/wp-internal-key/);
+        });
+
+        it("THEN workers and API Gateway cannot read the internal key", () => {
+            for (const { name, doc } of policies()) {
+                if (name === "wp-router-policy" || /-ingress-policy$/.test(name)) continue;
+                expect(JSON.stringify(doc), name).to.not.match(/internal-key/);
+            }
         });
 
         it("THEN a worker may consume only its lane, read its provider's claim checks and use the idempotency table", () => {
@@ -322,11 +348,13 @@ describe("WebhookPipeline (mocks)", function () {
             }
         });
 
-        it("THEN no secret value appears in any function's code or environment", async () => {
+        it("THEN no secret value (signing secret, internal key) appears in any function's code or environment", async () => {
             for (const fn of mine("aws:lambda/function:Function")) {
                 const { indexJs } = await uploadedCode(fn);
                 expect(indexJs.includes("TEST_SECRET"), `${fn.name} code`).to.equal(false);
+                expect(indexJs.includes(MOCK_INTERNAL_KEY), `${fn.name} code`).to.equal(false);
                 expect(JSON.stringify(fn.inputs.environment ?? {}).includes("TEST_SECRET"), `${fn.name} env`).to.equal(false);
+                expect(JSON.stringify(fn.inputs.environment ?? {}).includes(MOCK_INTERNAL_KEY), `${fn.name} env`).to.equal(false);
             }
         });
 

@@ -116,6 +116,26 @@ describe("local pipeline (npm start)", function () {
         expect(status.providers.github.processed).to.equal(2);
     });
 
+    it("GIVEN header values that break or extend the direct integration's attributes WHEN posted THEN a breaking one is refused (400), an extending one is acknowledged and quarantined as untrusted-envelope, never replayed", async () => {
+        // Prepare: a validly signed request of the hmac provider; its signature header closes its attribute and adds wp-replay (as a sender could on AWS).
+        const provider = model.providers.find((p) => p.name === "acme")!;
+        const plugin = getPlugin(provider.plugin, provider.hmac);
+        const body = plugin.sample(Date.now());
+        const headers = lowerCase(plugin.sign(body, secrets.acme, Date.now(), ""));
+        const injected = `${headers["x-acme-signature"]}"},"wp-replay":{"DataType":"String","StringValue":"raw/provider=acme/x#0"},"h.x-pad":{"DataType":"String","StringValue":"=`;
+        const post = (signature: string) => fetch(`${local.url}/webhooks/acme`, { method: "POST", headers: { ...headers, "content-type": "application/json", "x-acme-signature": signature }, body });
+
+        // Act
+        const extended = await post(injected);
+        const broken = await post(`${headers["x-acme-signature"]}"`);
+
+        // Assess
+        expect(extended.status).to.equal(200);
+        expect({ status: broken.status, error: ((await broken.json()) as { error: string }).error }).to.deep.include({ status: 400 });
+        const status = await waitForStatus(local.url, (s) => s.providers.acme.rejected === 1 && queuesDrained(s));
+        expect({ rejectReasons: status.providers.acme.rejectReasons, processed: status.providers.acme.processed, http400: status.http["400"] }).to.deep.equal({ rejectReasons: { "untrusted-envelope": 1 }, processed: 2, http400: 1 });
+    });
+
     it("GIVEN an unknown provider WHEN a webhook is posted THEN 404 names the configured providers", async () => {
         // Act
         const res = await fetch(`${local.url}/webhooks/nobody`, { method: "POST", body: "{}" });

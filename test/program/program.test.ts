@@ -25,8 +25,9 @@ describe("the program with Pulumi.dev.yaml (mocks)", function () {
         expect((result.outputs.webhookUrls as Record<string, string>).acme).to.match(/\/webhooks\/acme$/);
     });
 
-    it("THEN stack outputs hold the base URL, queue URLs, the bucket and the table", () => {
-        expect(Object.keys(result.outputs).sort()).to.deep.equal(["bucketName", "dlqUrls", "idempotencyTable", "kafkaTopics", "queueUrls", "url", "webhookUrls"]);
+    it("THEN stack outputs hold the base URL, queue URLs, the bucket, the table and the internal key's secret (for npm run ops)", () => {
+        expect(Object.keys(result.outputs).sort()).to.deep.equal(["bucketName", "dlqUrls", "idempotencyTable", "internalKeySecretArn", "kafkaTopics", "queueUrls", "url", "webhookUrls"]);
+        expect(result.outputs.internalKeySecretArn).to.match(/^arn:aws:secretsmanager:.*webhooks-internal-key/);
         expect(Object.keys(result.outputs.queueUrls as object)).to.include.members(["catch-all", "stripe-default", "stripe-billing", "acme-default"]);
     });
 

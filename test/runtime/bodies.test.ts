@@ -43,7 +43,7 @@ describe("runtime: large, binary and awkward bodies reach the handler byte for b
     before(async () => {
         // Prepare
         rt = await createRuntime(config, { suite: "body" });
-        for (const [name, body] of Object.entries(bodies)) sent[name] = signedWebhook(rt.provider("acme"), body, rt.secrets.acme[0], { headers: { "X-Id": `evt-${name}`, "X-Type": "blob" } });
+        for (const [name, body] of Object.entries(bodies)) sent[name] = signedWebhook(rt.provider("acme"), body, rt.secrets.acme[0], { headers: { "X-Id": `evt-${name}`, "X-Type": "blob" }, sealKey: rt.sealKey });
         await enqueue(rt.clients.sqs, rt.resources.catchAll.queue.url, Object.values(sent).map((w) => w.message));
 
         // Act: route, then run the worker until the lane is empty

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { createRouter, RouterResult } from "../../handlers/router/router";
 import { makeWorkerHandler } from "../../handlers/worker/lambda";
 import { cachedSecretReader } from "../../handlers/shared/secrets";
+import { EnvelopeAttribute } from "../../model/envelope";
 import { parseLaneMessage, WebhookEvent } from "../../model/lane-message";
 import {
     byteDiff,
@@ -55,6 +56,8 @@ describe("runtime: signed webhooks of every scheme flow catch-all -> router -> l
     let rt: RuntimeFixture;
     let expected: Expected[];
     let routed: RouterResult;
+    /** Request id -> SQS SentTimestamp of its catch-all message. */
+    const sentAt: Record<string, number> = {};
     const delivered: WebhookEvent[] = [];
     const laneMessages: Record<string, string[]> = {};
 
@@ -62,7 +65,9 @@ describe("runtime: signed webhooks of every scheme flow catch-all -> router -> l
         // Prepare: one pipeline, one webhook per scheme (bodies with non-ASCII text and odd whitespace: bytes must survive)
         rt = await createRuntime(config, { suite: "flow" });
         const now = Date.now();
-        const sign = (name: string, body: string, headers?: Record<string, string>) => signedWebhook(rt.provider(name), body, rt.secrets[name][0], { receivedAt: now, headers });
+        // Providers behind the ingress function (Slack, Twilio) arrive sealed by it.
+        const sign = (name: string, body: string, headers?: Record<string, string>) =>
+            signedWebhook(rt.provider(name), body, rt.secrets[name][0], { receivedAt: now, headers, sealKey: rt.provider(name).ingress === "function" ? rt.sealKey : undefined });
         const stripeInvoice = sign("stripe", `{"id":"evt_inv_1","type":"invoice.paid","data":{"object":{"customer":"cus_Zoë"}}}\n`);
         const stripeCharge = sign("stripe", `{\n  "id": "evt_ch_1",\n  "type": "charge.succeeded",\n  "data": {"object": {"id": "ch_1"}}\n}`);
         const stripeDispute = sign("stripe", `{"id":"evt_dp_1","type":"charge.dispute.created","data":{"object":{"id":"dp_1"}}}`);
@@ -91,7 +96,9 @@ describe("runtime: signed webhooks of every scheme flow catch-all -> router -> l
 
         // Act: one router invocation on the catch-all batch, then each lane's worker
         const route = createRouter({ config: rt.resources.router, sqs: rt.clients.sqs, s3: rt.clients.s3, secrets: cachedSecretReader(rt.clients.secrets) });
-        routed = (await routeCatchAll(route, rt.clients.sqs, rt.resources.catchAll)).result;
+        const batch = await routeCatchAll(route, rt.clients.sqs, rt.resources.catchAll);
+        routed = batch.result;
+        for (const m of batch.messages) sentAt[m.MessageAttributes![EnvelopeAttribute.RequestId].StringValue!] = Number(m.Attributes!.SentTimestamp);
         const recorder = recordingHandler();
         for (const [laneId, pair] of Object.entries(rt.resources.lanes)) {
             const worker = makeWorkerHandler(() => rt.resources.workers[laneId], recorder.handler);
@@ -136,7 +143,8 @@ describe("runtime: signed webhooks of every scheme flow catch-all -> router -> l
                 eventType: e.eventType,
                 orderingKey: e.orderingKey,
                 requestId: e.webhook.requestId,
-                receivedAt: e.webhook.receivedAt,
+                // the time no sender can set: the ingress function's sealed edge time, else SQS's SentTimestamp
+                receivedAt: e.webhook.message.MessageAttributes[EnvelopeAttribute.Seal] ? e.webhook.receivedAt : sentAt[e.webhook.requestId],
                 replay: false,
             });
             expect(byteDiff(got.body, e.webhook.body), e.eventId).to.equal("equal");

@@ -28,7 +28,7 @@ describe("runtime: the ingress function for Slack (moto)", function () {
         rt = await createRuntime({ providers: [{ name: "slack", plugin: "slack" }] }, { suite: "ingr" });
         const model = rt.provider("slack");
         expect(model.ingress).to.equal("function");
-        ingressConfig = { provider: rt.resources.router.providers.slack, headers: model.headers, signsUrl: model.signsUrl, catchAllQueueUrl: catchAllUrl(), bucket: rt.resources.bucket };
+        ingressConfig = { provider: rt.resources.router.providers.slack, headers: model.headers, signsUrl: model.signsUrl, catchAllQueueUrl: catchAllUrl(), bucket: rt.resources.bucket, sealSecretId: rt.resources.sealSecretId };
         ingress = createIngress({ sqs: rt.clients.sqs, s3: rt.clients.s3, secrets: cachedSecretReader(rt.clients.secrets), config: ingressConfig });
     });
 
@@ -105,17 +105,20 @@ describe("runtime: the ingress function for Slack (moto)", function () {
             expect(responses).to.deep.equal(Object.fromEntries(Object.entries(requests).map(([name, r]) => [name, { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ accepted: true, requestId: r.requestContext.requestId }) }])));
         });
 
-        it("THEN the normal event is enqueued exactly as the direct integration's mapping would enqueue it", () => {
+        it("THEN the normal event is enqueued as the direct integration's mapping would enqueue it, sealed: wp-seal (with the edge time) in place of wp-received-at", () => {
             const message = enqueued.find((m) => m.MessageAttributes?.[EnvelopeAttribute.RequestId]?.StringValue === requests.normal.requestContext.requestId)!;
             const r = requests.normal;
             const expected = encodeEnvelope(
                 { provider: "slack", requestId: r.requestContext.requestId, receivedAt: r.requestContext.timeEpoch, sourceIp: "198.51.100.4", headers: r.headers as Record<string, string>, body: normal },
                 ingressConfig.headers,
+                { sealKey: rt.sealKey },
             );
             expect(message.Body).to.equal(expected.MessageBody);
             expect(Object.fromEntries(Object.entries(message.MessageAttributes!).map(([k, v]) => [k, { DataType: v.DataType, StringValue: v.StringValue }]))).to.deep.equal(expected.MessageAttributes);
-            // the same attribute names the API Gateway mapping declares for a direct route
-            expect(Object.keys(message.MessageAttributes!).sort()).to.deep.equal(Object.keys(JSON.parse(apiGatewayMessageAttributes("slack", ingressConfig.headers, false))).sort());
+            expect(message.MessageAttributes![EnvelopeAttribute.Seal].StringValue).to.match(new RegExp(`^v1\\.${r.requestContext.timeEpoch}\\.`));
+            // the attribute names the API Gateway mapping declares for a direct route, the time sealed
+            const direct = Object.keys(JSON.parse(apiGatewayMessageAttributes("slack", ingressConfig.headers, false))).map((k) => (k === EnvelopeAttribute.ReceivedAt ? EnvelopeAttribute.Seal : k));
+            expect(Object.keys(message.MessageAttributes!).sort()).to.deep.equal(direct.sort());
         });
 
         it("THEN the large body went to S3 first (claim check) and the catch-all message carries only the pointer", async () => {
@@ -162,7 +165,7 @@ describe("runtime: the ingress function for Twilio, which signs the URL with its
             sqs: rt.clients.sqs,
             s3: rt.clients.s3,
             secrets: cachedSecretReader(rt.clients.secrets),
-            config: { provider: rt.resources.router.providers.twilio, headers: model.headers, signsUrl: model.signsUrl, catchAllQueueUrl: rt.resources.catchAll.queue.url, bucket: rt.resources.bucket },
+            config: { provider: rt.resources.router.providers.twilio, headers: model.headers, signsUrl: model.signsUrl, catchAllQueueUrl: rt.resources.catchAll.queue.url, bucket: rt.resources.bucket, sealSecretId: rt.resources.sealSecretId },
         });
         const request = (signedUrl: string, body: Buffer): HttpRequestEvent => ({
             headers: { "content-type": "application/x-www-form-urlencoded", ...Object.fromEntries(Object.entries(twilio.sign(body, rt.secrets.twilio[0], Date.now(), signedUrl)).map(([k, v]) => [k.toLowerCase(), v])) },

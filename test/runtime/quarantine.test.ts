@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { createRouter, RouterResult } from "../../handlers/router/router";
 import { archivedBody } from "../../handlers/router/archive";
 import { cachedSecretReader } from "../../handlers/shared/secrets";
-import { EnvelopeAttribute } from "../../model/envelope";
+import { encodeEnvelope, EnvelopeAttribute } from "../../model/envelope";
 import { parseLaneMessage } from "../../model/lane-message";
 import { RejectReason } from "../../providers/types";
 import {
@@ -19,6 +19,7 @@ import {
     envelopeFor,
     listKeys,
     readArchive,
+    recordsFor,
     routeCatchAll,
     RuntimeFixture,
     signedWebhook,
@@ -53,8 +54,9 @@ describe("runtime: bad input ends in quarantine, counted, never in a lane, never
         // Prepare: one valid webhook among every kind of bad one
         rt = await createRuntime(config, { suite: "quar" });
         now = Date.now();
+        // Slack is behind the ingress function, which seals what it enqueues.
         const sign = (name: string, body: string, options: Parameters<typeof signedWebhook>[3] = {}, secret = rt.secrets[name][0]) =>
-            signedWebhook(rt.provider(name), body, secret, { receivedAt: now, ...options });
+            signedWebhook(rt.provider(name), body, secret, { receivedAt: now, sealKey: rt.provider(name).ingress === "function" ? rt.sealKey : undefined, ...options });
         const add = (w: SignedWebhook, partition: string, reason: string) => {
             bad.push([w.requestId, partition, reason]);
             return w.message;
@@ -87,8 +89,9 @@ describe("runtime: bad input ends in quarantine, counted, never in a lane, never
         const noProvider = { ...valid.message, MessageAttributes: { ...valid.message.MessageAttributes } };
         delete (noProvider.MessageAttributes as Record<string, unknown>)[EnvelopeAttribute.Provider];
         const badEncoding = { ...valid.message, MessageAttributes: { ...valid.message.MessageAttributes, [EnvelopeAttribute.Encoding]: { DataType: "String" as const, StringValue: "rot13" } } };
+        // (a claim-check pointer comes only from the ingress function, sealed)
         const badPointer = sign("github", `{"bucket":"someone-elses","key":"claims/ingress/github/x"}`);
-        const pointerMessage = { ...badPointer.message, MessageAttributes: { ...badPointer.message.MessageAttributes, [EnvelopeAttribute.Encoding]: { DataType: "String" as const, StringValue: "s3" } } };
+        const pointerMessage = encodeEnvelope({ provider: "github", requestId: badPointer.requestId, receivedAt: now, sourceIp: "203.0.113.9", headers: badPointer.headers, body: badPointer.body, encoding: "s3" }, rt.provider("github").headers, { sealKey: rt.sealKey });
         bad.push([badPointer.requestId, "unknown", "malformed-envelope"]);
         messages.push(noProvider, badEncoding, pointerMessage);
 
@@ -157,16 +160,16 @@ describe("runtime: signed timestamps are judged at the edge, not when the router
         rt = await createRuntime({ providers: [{ name: "stripe", plugin: "stripe" }, { name: "slack", plugin: "slack" }] }, { suite: "edge" });
     });
 
-    it("GIVEN webhooks signed when the edge received them 40 minutes ago (a catch-all backlog) WHEN the router reads them now THEN they are accepted, not stale", async () => {
-        // Prepare
+    it("GIVEN webhooks enqueued 40 minutes ago (a catch-all backlog: SentTimestamp, or the ingress function's sealed time) WHEN the router reads them now THEN they are accepted, not stale", async () => {
+        // Prepare: Lambda delivers SQS's SentTimestamp with each record (recordsFor: the edge's enqueue time).
         const receivedAt = Date.now() - minutes(40);
         const stripe = signedWebhook(rt.provider("stripe"), `{"id":"evt_backlog","type":"invoice.paid"}`, rt.secrets.stripe[0], { receivedAt });
-        const slack = signedWebhook(rt.provider("slack"), `{"type":"event_callback","event_id":"EvBacklog","event":{"type":"message"}}`, rt.secrets.slack[0], { receivedAt });
-        await enqueue(rt.clients.sqs, rt.resources.catchAll.queue.url, [stripe.message, slack.message]);
+        const slack = signedWebhook(rt.provider("slack"), `{"type":"event_callback","event_id":"EvBacklog","event":{"type":"message"}}`, rt.secrets.slack[0], { receivedAt, sealKey: rt.sealKey });
+        const records = recordsFor([stripe, slack]);
 
         // Act
         const route = createRouter({ config: rt.resources.router, sqs: rt.clients.sqs, s3: rt.clients.s3, secrets: cachedSecretReader(rt.clients.secrets) });
-        const { result } = await routeCatchAll(route, rt.clients.sqs, rt.resources.catchAll);
+        const result = await route(records);
 
         // Assess
         expect({ failures: result.failures, accepted: result.report.accepted, quarantined: result.report.quarantined }).to.deep.equal({ failures: [], accepted: 2, quarantined: {} });
@@ -179,7 +182,8 @@ describe("runtime: signed timestamps are judged at the edge, not when the router
 
     it("GIVEN a webhook whose edge time is in the future (a bad clock) WHEN routed THEN its signature time is judged against the router's clock", async () => {
         const receivedAt = Date.now() + minutes(30);
-        const stale = signedWebhook(rt.provider("stripe"), `{"id":"evt_future","type":"x"}`, rt.secrets.stripe[0], { receivedAt });
+        // sealed: the edge time in the seal is believed, but never beyond the router's clock
+        const stale = signedWebhook(rt.provider("stripe"), `{"id":"evt_future","type":"x"}`, rt.secrets.stripe[0], { receivedAt, sealKey: rt.sealKey });
         await enqueue(rt.clients.sqs, rt.resources.catchAll.queue.url, [stale.message]);
         const route = createRouter({ config: rt.resources.router, sqs: rt.clients.sqs, s3: rt.clients.s3, secrets: cachedSecretReader(rt.clients.secrets) });
         const { result } = await routeCatchAll(route, rt.clients.sqs, rt.resources.catchAll);

@@ -10,7 +10,8 @@ import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SendMessageB
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { parseConfig } from "../../model/config";
-import { encodeEnvelope, EnvelopeMessage } from "../../model/envelope";
+import { cachedSecretReader } from "../../handlers/shared/secrets";
+import { encodeEnvelope, EnvelopeAttribute, EnvelopeMessage } from "../../model/envelope";
 import { buildPipelineModel, destinationSecretsOf, PipelineModel, ProviderModel } from "../../model/pipeline";
 import type { WebhookEvent } from "../../model/lane-message";
 import { getPlugin } from "../../providers";
@@ -51,6 +52,8 @@ export interface RuntimeFixture {
     readonly clients: LocalClients;
     /** Provider name -> secrets it was created with. */
     readonly secrets: Readonly<Record<string, readonly string[]>>;
+    /** The pipeline-internal key the resources were created with (seals trusted envelopes). */
+    readonly sealKey: string;
     provider(name: string): ProviderModel;
 }
 
@@ -82,11 +85,13 @@ export async function createRuntime(raw: unknown, options: RuntimeOptions): Prom
         visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
         destinationSecrets: options.destinationSecrets ?? destinationSecretsOf(config),
     });
+    const [sealKey] = await cachedSecretReader(clients.secrets)(resources.sealSecretId);
     return {
         model,
         resources,
         clients,
         secrets,
+        sealKey,
         provider(name) {
             const p = model.providers.find((x) => x.name === name);
             if (!p) throw new Error(`no provider ${name} in the test pipeline`);
@@ -117,6 +122,8 @@ export interface SignOptions {
     readonly requestId?: string;
     /** Headers to set after signing (override or add); `undefined` removes one. */
     readonly headers?: Readonly<Record<string, string | undefined>>;
+    /** Seal the envelope with this pipeline-internal key, as the ingress function does. @default unsealed, as the direct integration sends it */
+    readonly sealKey?: string;
 }
 
 const lower = (headers: Readonly<Record<string, string | undefined>>) => Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
@@ -129,17 +136,24 @@ export function signedWebhook(provider: ProviderModel, body: Buffer | string, se
     const signed = lower(plugin.sign(bytes, secret, options.signedAt ?? receivedAt, webhookUrl(provider.name)));
     const merged = { ...signed, ...lower(options.headers ?? {}) };
     const headers = Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined));
-    return envelopeFor(provider, bytes, headers, { receivedAt, requestId: options.requestId });
+    return envelopeFor(provider, bytes, headers, { receivedAt, requestId: options.requestId, sealKey: options.sealKey });
 }
 
 /** The envelope for a request with exactly these headers (unsigned, forged, ...). */
-export function envelopeFor(provider: ProviderModel | { name: string; headers: readonly string[]; signsUrl: boolean }, body: Buffer, headers: Readonly<Record<string, string>>, options: { receivedAt?: number; requestId?: string } = {}): SignedWebhook {
+export function envelopeFor(
+    provider: ProviderModel | { name: string; headers: readonly string[]; signsUrl: boolean },
+    body: Buffer,
+    headers: Readonly<Record<string, string>>,
+    options: { receivedAt?: number; requestId?: string; sealKey?: string } = {},
+): SignedWebhook {
     const receivedAt = options.receivedAt ?? Date.now();
     const requestId = options.requestId ?? `req-${randomUUID()}`;
-    const message = encodeEnvelope(
-        { provider: provider.name, requestId, receivedAt, sourceIp: "203.0.113.9", url: provider.signsUrl ? webhookUrl(provider.name) : undefined, headers, body },
-        provider.headers,
-    );
+    const url = provider.signsUrl ? webhookUrl(provider.name) : undefined;
+    const message = encodeEnvelope({ provider: provider.name, requestId, receivedAt, sourceIp: "203.0.113.9", url, headers, body }, provider.headers, { sealKey: options.sealKey });
+    if (url && !options.sealKey) {
+        // The direct integration's second copy of the URL (EnvelopeAttribute.UrlEnd), after the headers.
+        message.MessageAttributes[EnvelopeAttribute.UrlEnd] = { DataType: "String", StringValue: url };
+    }
     return { provider: provider.name, requestId, receivedAt, body, headers, message };
 }
 
@@ -212,7 +226,7 @@ export async function deleteMessages(sqs: SQSClient, queueUrl: string, messages:
 export function inboundRecords(messages: readonly Message[], queueArn = "arn:aws:sqs:us-east-1:123456789012:catch-all"): InboundRecord[] {
     return messages.map((m) => {
         const r = toLambdaRecord(m, queueArn);
-        return { messageId: r.messageId, body: r.body, attributes: r.messageAttributes };
+        return { messageId: r.messageId, body: r.body, attributes: r.messageAttributes, sentTimestamp: Number(r.attributes.SentTimestamp) };
     });
 }
 
@@ -222,6 +236,8 @@ export function recordsFor(webhooks: readonly SignedWebhook[]): InboundRecord[] 
         messageId: randomUUID(),
         body: w.message.MessageBody,
         attributes: Object.fromEntries(Object.entries(w.message.MessageAttributes).map(([k, v]) => [k, { dataType: v.DataType, stringValue: v.StringValue }])),
+        // SQS stamps a message as the edge enqueues it.
+        sentTimestamp: w.receivedAt,
     }));
 }
 
