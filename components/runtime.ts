@@ -15,6 +15,7 @@ import { makeIngressHandler } from "../handlers/ingress/lambda";
 import { makeKafkaWorkerHandler } from "../handlers/kafka/lambda";
 import { KafkaPublisherFactory, makeRouterHandler } from "../handlers/router/lambda";
 import { makeWorkerHandler } from "../handlers/worker/lambda";
+import { ProviderDefaults } from "../model/constants";
 import type { LaneModel, PipelineModel, ProviderModel } from "../model/pipeline";
 import type { ProviderRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
 
@@ -40,13 +41,22 @@ export function providerRuntime(p: ProviderModel, secretId: string): ProviderRun
 }
 
 /** What a lane's worker reads at run time (SQS and Kafka lanes alike). */
-export function workerConfigOf(lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, model: PipelineModel): pulumi.Output<WorkerRuntimeConfig> {
-    return pulumi.all([bucket.bucket, table.name]).apply(([bucketName, tableName]) => ({
+export function workerConfigOf(
+    lane: LaneModel,
+    bucket: aws.s3.Bucket,
+    table: aws.dynamodb.Table,
+    model: PipelineModel,
+    secretIds: pulumi.Input<Record<string, string>> = {},
+): pulumi.Output<WorkerRuntimeConfig> {
+    return pulumi.all([bucket.bucket, table.name, secretIds]).apply(([bucketName, tableName, secrets]) => ({
         lane: lane.id,
         provider: lane.provider,
         bucket: bucketName,
         idempotencyTable: tableName,
         idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600,
         ordering: lane.ordering,
+        // Names -> secret ARNs (not secrets) and plain values: what context.secrets and context.env read.
+        ...(Object.keys(secrets).length ? { secrets, secretMaxAgeSeconds: ProviderDefaults.secretMaxAgeSeconds } : {}),
+        ...(Object.keys(lane.worker.environment).length ? { environment: { ...lane.worker.environment } } : {}),
     }));
 }

@@ -25,6 +25,7 @@ import { childName } from "./naming";
 import { createQueuePair, urlsByLane } from "./queues";
 import { createRouter } from "./router";
 import { createSecrets, warnAboutSecrets } from "./secrets";
+import { createWorkerEndpoints } from "./worker-network";
 
 export { FunctionPackages } from "./packages";
 
@@ -76,8 +77,9 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         const catchAll = createQueuePair(childName(name, "catch-all"), { fifo: false, visibilityTimeoutSeconds: model.router.visibilityTimeoutSeconds, maxReceiveCount: model.router.maxReceiveCount }, this);
         const secrets = createSecrets(name, result.config, this);
         const kafka = model.usesKafka ? createKafkaResources(name, model, result.config.kafka, this) : undefined;
-        const lanes = createSqsLanes(name, model, { bucket, table, handlers }, this);
-        const kafkaLanes = createKafkaLanes(name, model, { bucket, table, handlers }, kafka, this);
+        const lanes = createSqsLanes(name, model, { bucket, table, handlers, config: result.config }, this);
+        const kafkaLanes = createKafkaLanes(name, model, { bucket, table, handlers, config: result.config }, kafka, this);
+        createWorkerEndpoints(name, model, this);
         const router = createRouter(name, model, { catchAll, lanes, kafkaLanes, secrets, bucket, kafka }, this);
         const api = createApi(name, model, { catchAll, secrets, bucket }, this);
         createAlarms(name, model, { catchAll, lanes, kafkaLanes, router }, result.config.alarmTopicArn, this);

@@ -15,6 +15,7 @@ import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProces
 import type { Context, SQSRecord } from "aws-lambda";
 import type { WebhookHandler } from "../handlers/app/types";
 import { startLaneConsumer } from "../handlers/kafka/consumer";
+import { handlerSecrets } from "../handlers/shared/handler-secrets";
 import { createLaneProcessor, Outcome, ProcessOptions } from "../handlers/worker/worker";
 import { parseLaneMessage } from "../model/lane-message";
 import type { LaneKind, LaneModel } from "../model/pipeline";
@@ -59,7 +60,10 @@ function invocationContext(lane: LaneModel): Context {
 
 /** The lane processor, its outcomes counted in `stats`. */
 function countedProcessor({ lane, resources, clients, handler, stats }: LaneRunnerContext, log: LocalLogger): (text: string, options?: ProcessOptions) => Promise<Outcome> {
-    const process_ = createLaneProcessor({ config: resources.workers[lane.id], handler, s3: clients.s3, dynamo: clients.dynamo, logger: log });
+    const config = resources.workers[lane.id];
+    // Handler secrets from the emulator's Secrets Manager, through the same context API as on AWS.
+    const secrets = handlerSecrets(config.secrets ?? {}, () => clients.secrets, config.secretMaxAgeSeconds);
+    const process_ = createLaneProcessor({ config, handler, s3: clients.s3, dynamo: clients.dynamo, logger: log, secrets });
     return async (text, options = {}) => {
         const attempt = options.attempt ?? 1;
         try {

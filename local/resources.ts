@@ -11,7 +11,7 @@ import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import type { PipelineModel } from "../model/pipeline";
 import type { KafkaRuntime, LaneRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
-import { Limits } from "../model/constants";
+import { Limits, ProviderDefaults } from "../model/constants";
 import { patientRetryStrategy } from "../handlers/shared/retry";
 
 export interface LocalQueue {
@@ -82,6 +82,20 @@ export interface CreateLocalOptions {
     readonly visibilityTimeoutSeconds?: number;
     /** Where Kafka lanes publish (pipelines with Kafka lanes); topics are created by the router and the lane runners. */
     readonly kafka?: KafkaRuntime;
+    /** Lane id -> handler secret name -> value (see local/stack.ts); each is put into the emulator's Secrets Manager for that lane's worker. */
+    readonly handlerSecrets?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+/** Create or overwrite a secret in the emulator; its id (ARN when created). */
+async function putSecret(clients: LocalClients, name: string, value: string): Promise<string> {
+    try {
+        const { ARN } = await clients.secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
+        return ARN!;
+    } catch (err) {
+        if ((err as Error).name !== "ResourceExistsException") throw err;
+        await clients.secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+        return name;
+    }
 }
 
 /** Create everything the model needs in the emulator; idempotent for the same prefix. */
@@ -130,8 +144,24 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
             model.lanes.map((l): [string, LaneRuntime] => [l.id, { id: l.id, provider: l.provider, kind: l.kind, ordering: l.ordering, queueUrl: lanes[l.id]?.queue.url, topic: l.topic, partitions: l.kind === "kafka" ? l.concurrency : undefined }]),
         ),
     };
-    const workers: Record<string, WorkerRuntimeConfig> = Object.fromEntries(
-        model.lanes.map((l) => [l.id, { lane: l.id, provider: l.provider, bucket, idempotencyTable: table, idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600, ordering: l.ordering }]),
-    );
+    const workers: Record<string, WorkerRuntimeConfig> = {};
+    for (const l of model.lanes) {
+        // One secret per handler secret and lane, as the Pulumi backend creates them; read through context.secrets.
+        const secretIds: Record<string, string> = {};
+        for (const { name } of l.worker.secrets) {
+            const value = options.handlerSecrets?.[l.id]?.[name];
+            if (value !== undefined) secretIds[name] = await putSecret(clients, `${prefix}/${l.id}/handler/${name}`, value);
+        }
+        workers[l.id] = {
+            lane: l.id,
+            provider: l.provider,
+            bucket,
+            idempotencyTable: table,
+            idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600,
+            ordering: l.ordering,
+            ...(Object.keys(secretIds).length ? { secrets: secretIds, secretMaxAgeSeconds: ProviderDefaults.secretMaxAgeSeconds } : {}),
+            ...(Object.keys(l.worker.environment).length ? { environment: { ...l.worker.environment } } : {}),
+        };
+    }
     return { catchAll, lanes, bucket, table, secretIds, router, workers };
 }

@@ -27,6 +27,10 @@ export interface LocalStack {
     readonly secrets: Readonly<Record<string, readonly string[]>>;
     /** Providers whose secret was generated (not from the environment). */
     readonly generated: readonly string[];
+    /** Lane id -> handler secret name -> the value the lane's worker reads locally (see handlerSecretEnvNames). */
+    readonly handlerSecrets: Readonly<Record<string, Readonly<Record<string, string>>>>;
+    /** Handler secrets that were generated: the environment variable that would set each. */
+    readonly generatedHandlerSecrets: readonly string[];
 }
 
 
@@ -39,6 +43,21 @@ export function localDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export const secretsFile = (env: NodeJS.ProcessEnv = process.env) => path.join(localDir(env), "secrets.json");
+
+/** Generated handler secrets, `{ "<lane id>": { "<NAME>": "<value>" } }`, beside the signing secrets. */
+export const handlerSecretsFile = (env: NodeJS.ProcessEnv = process.env) => path.join(localDir(env), "handler-secrets.json");
+
+const envPart = (s: string) => s.toUpperCase().replace(/-/g, "_");
+
+/**
+ * Where `npm start` looks for a handler secret's local value, first match wins:
+ * `WEBHOOK_HANDLER_SECRET_<PROVIDER>_<LANE>_<NAME>` (this lane only), then
+ * `WEBHOOK_HANDLER_SECRET_<PROVIDER>_<NAME>` (every lane of the provider); names upper-cased, `-` as `_`.
+ * Otherwise a development value is generated and kept in handler-secrets.json.
+ */
+export function handlerSecretEnvNames(provider: string, lane: string, name: string): [string, string] {
+    return [`WEBHOOK_HANDLER_SECRET_${envPart(provider)}_${envPart(lane)}_${envPart(name)}`, `WEBHOOK_HANDLER_SECRET_${envPart(provider)}_${envPart(name)}`];
+}
 
 /**
  * A stack is named (`dev` -> `<repo>/Pulumi.dev.yaml`) or given as a path to a
@@ -109,5 +128,40 @@ export function loadLocalStack(stackRef = "dev", env: NodeJS.ProcessEnv = proces
         fs.mkdirSync(path.dirname(secretsFile(env)), { recursive: true });
         fs.writeFileSync(secretsFile(env), JSON.stringify({ ...stored, ...Object.fromEntries(generated.map((n) => [n, secrets[n]])) }, null, 2), { mode: 0o600 });
     }
-    return { stack, config, model: buildPipelineModel(config, name), secrets, generated };
+    const model = buildPipelineModel(config, name);
+    return { stack, config, model, secrets, generated, ...localHandlerSecrets(model, env) };
+}
+
+/** Each lane's handler secrets: from the environment (handlerSecretEnvNames), or generated once and kept. */
+function localHandlerSecrets(model: PipelineModel, env: NodeJS.ProcessEnv): Pick<LocalStack, "handlerSecrets" | "generatedHandlerSecrets"> {
+    let stored: Record<string, Record<string, string>> = {};
+    try {
+        stored = JSON.parse(fs.readFileSync(handlerSecretsFile(env), "utf8"));
+    } catch {
+        stored = {};
+    }
+    const handlerSecrets: Record<string, Record<string, string>> = {};
+    const generatedHandlerSecrets: string[] = [];
+    let changed = false;
+    for (const lane of model.lanes) {
+        for (const { name } of lane.worker.secrets) {
+            const names = handlerSecretEnvNames(lane.provider, lane.name, name);
+            const fromEnv = names.map((n) => env[n]).find((v) => v !== undefined && v !== "");
+            let value = fromEnv ?? stored[lane.id]?.[name];
+            if (fromEnv === undefined) {
+                if (value === undefined) {
+                    value = `dev_${randomBytes(16).toString("hex")}`;
+                    (stored[lane.id] ??= {})[name] = value;
+                    changed = true;
+                }
+                generatedHandlerSecrets.push(names[0]);
+            }
+            (handlerSecrets[lane.id] ??= {})[name] = value;
+        }
+    }
+    if (changed) {
+        fs.mkdirSync(path.dirname(handlerSecretsFile(env)), { recursive: true });
+        fs.writeFileSync(handlerSecretsFile(env), JSON.stringify(stored, null, 2), { mode: 0o600 });
+    }
+    return { handlerSecrets, generatedHandlerSecrets };
 }

@@ -8,6 +8,7 @@ import { getPlugin } from "../providers";
 import { HmacSchemeOptions, PluginName } from "../providers/types";
 import { hmacOptionsOf, LaneSettings, PipelineConfig, ProviderConfig } from "./config";
 import { ApiDefaults, ArchiveDefaults, LaneName, Limits, ProviderDefaults, RouterDefaults } from "./constants";
+import { isSecretArn, resolveLaneSettings, workerSettingsOf, WorkerSettingsModel } from "./worker-settings";
 
 export type LaneKind = "sqs" | "kafka";
 
@@ -37,6 +38,8 @@ export interface LaneModel {
     readonly handler: string;
     /** Kafka topic (Kafka lanes only). */
     readonly topic?: string;
+    /** The worker's memory, logs, tracing, environment, secrets (names only), extra IAM and VPC (model/worker-settings.ts). */
+    readonly worker: WorkerSettingsModel;
 }
 
 export interface RouteRule {
@@ -152,6 +155,7 @@ function lanesOf(topicPrefix: string, p: ProviderConfig): LaneModel[] {
             visibilityTimeoutSeconds: visibilityTimeoutFor(timeoutSeconds),
             handler: own.handler ?? p.handler ?? ProviderDefaults.handler,
             topic: kind === "kafka" ? `${topicPrefix}.${p.name}.${laneName}` : undefined,
+            worker: workerSettingsOf(laneName === LaneName.Default ? p : resolveLaneSettings(p, own)),
         };
     });
 }
@@ -182,6 +186,17 @@ function providerModel(p: ProviderConfig, lanes: readonly LaneModel[]): Provider
 /** The provider's secrets as declared in config (plain values; handle as secrets). */
 export function secretsOf(p: ProviderConfig): string[] {
     return p.secret === undefined ? [] : Array.isArray(p.secret) ? p.secret : [p.secret];
+}
+
+/**
+ * The handler secret values a lane's worker gets from config (name -> value; plain values, handle as
+ * secrets), without the ones given as existing secrets' ARNs. Empty for a lane without secrets.
+ */
+export function handlerSecretValuesOf(config: PipelineConfig, lane: Pick<LaneModel, "provider" | "name">): Record<string, string> {
+    const p = config.providers.find((x) => x.name === lane.provider);
+    if (!p) return {};
+    const settings = lane.name === LaneName.Default ? p : resolveLaneSettings(p, p.lanes?.[lane.name] ?? {});
+    return Object.fromEntries(Object.entries(settings.secrets ?? {}).filter(([, value]) => !isSecretArn(value)));
 }
 
 /** Compile an event-type glob (`invoice.*`) to a RegExp anchored at both ends. */

@@ -79,6 +79,12 @@ export interface WorkerRuntimeConfig {
     readonly idempotencyTtlSeconds: number;
     /** FIFO lane: stop at the first failure of a batch so order holds. @default false */
     readonly ordering?: boolean;
+    /** Handler secrets: name -> Secrets Manager secret id (an ARN; never a value). @default none */
+    readonly secrets?: Readonly<Record<string, string>>;
+    /** The lane's plain `environment`, handed to the handler as `context.env`. @default none */
+    readonly environment?: Readonly<Record<string, string>>;
+    /** Seconds a handler secret is cached (context.secrets). @default 300 */
+    readonly secretMaxAgeSeconds?: number;
 }
 
 /** The secret value format stored in Secrets Manager for a provider. */

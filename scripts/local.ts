@@ -35,7 +35,22 @@ import { failEnvName } from "../local/failure-switch";
 import { createLocalLogger } from "../local/log";
 import { LocalPipeline, startLocalPipeline } from "../local/pipeline";
 import { startLocalRouter } from "../local/router-process";
-import { secretEnvName, secretsFile } from "../local/stack";
+import { handlerSecretsFile, secretEnvName, secretsFile } from "../local/stack";
+import type { LaneModel } from "../model/pipeline";
+
+/** One line per lane whose worker has settings beyond the defaults, saying what applies locally. */
+function workerSettingsLines(lanes: readonly LaneModel[]): string[] {
+    return lanes.flatMap((l) => {
+        const w = l.worker;
+        const here = [
+            ...(Object.keys(w.environment).length ? [`env ${Object.keys(w.environment).join(", ")}`] : []),
+            ...(w.secrets.length ? [`secrets ${w.secrets.map((s) => s.name).join(", ")}`] : []),
+        ];
+        const awsOnly = [...(w.vpc ? ["vpc"] : []), ...(w.tracing ? ["tracing"] : []), ...(w.permissions.length ? ["permissions"] : [])];
+        if (!here.length && !awsOnly.length) return [];
+        return [`    ${l.id}: ${[...here, ...(awsOnly.length ? [`(AWS only: ${awsOnly.join(", ")})`] : [])].join("; ")}`];
+    });
+}
 
 /** How long a stop may wait for batches in flight before it gives up. */
 const StopGraceMs = 30_000;
@@ -78,6 +93,14 @@ function banner(pipeline: LocalPipeline, startedMoto: boolean): string {
     if (pipeline.stack.generated.length) {
         lines.push(`  development secrets (generated, kept in ${secretsFile()}; set WEBHOOK_SECRET_<NAME> to use your own):`);
         for (const name of pipeline.stack.generated) lines.push(`    ${secretEnvName(name)}=${pipeline.stack.secrets[name].join(",")}`);
+    }
+    const settings = workerSettingsLines(model.lanes);
+    if (settings.length) {
+        lines.push("  worker settings (here: environment as context.env, secrets through context.secrets from the emulator; memory, log retention, tracing, permissions and vpc apply on AWS only):", ...settings);
+    }
+    if (pipeline.stack.generatedHandlerSecrets.length) {
+        lines.push(`  handler secrets (generated, kept in ${handlerSecretsFile()}; set these to use your own):`);
+        for (const name of pipeline.stack.generatedHandlerSecrets) lines.push(`    ${name}`);
     }
     lines.push(
         "  try:",

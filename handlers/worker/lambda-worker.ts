@@ -10,6 +10,7 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { WorkerRuntimeConfig } from "../../model/runtime-config";
 import type { WebhookHandler } from "../app/types";
 import { awsClients } from "../shared/clients";
+import { handlerSecrets } from "../shared/handler-secrets";
 import { createLaneProcessor, Outcome } from "./worker";
 
 export interface LambdaWorker {
@@ -34,6 +35,7 @@ export function lambdaWorker(getConfig: () => WorkerRuntimeConfig, handler: Webh
         },
         dynamo: clients.dynamo,
         logger,
+        secrets: handlerSecrets(config.secrets ?? {}, () => clients.secrets, config.secretMaxAgeSeconds),
     });
     return {
         config,
