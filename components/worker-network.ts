@@ -42,6 +42,13 @@ export const WorkerEndpointServices = {
 
 /** Create the endpoints when a lane asks for them (validation makes every such lane give the same subnets and route tables). */
 export function createWorkerEndpoints(name: string, model: PipelineModel, parent: pulumi.Resource): aws.ec2.VpcEndpoint[] {
+    for (const l of model.lanes.filter((x) => x.worker.vpc && !x.worker.vpc.endpoints)) {
+        pulumi.log.warn(
+            `lane ${l.id}'s worker runs in your VPC without vpc.endpoints: its subnets must reach S3 and DynamoDB${l.worker.secrets.length ? ", Secrets Manager" : ""}${l.worker.tracing ? " and X-Ray" : ""} ` +
+                `through your NAT gateway or VPC endpoints, or every message fails and ends in the lane's DLQ (set vpc.endpoints: true with routeTableIds to have them created)`,
+            parent,
+        );
+    }
     const lanes = model.lanes.filter((l) => l.worker.vpc?.endpoints);
     if (lanes.length === 0) return [];
     const opts = { parent };
