@@ -20,7 +20,8 @@
  * AWS_ENDPOINT_URL or --endpoint (use that emulator instead of starting moto,
  * as the tests do); KAFKA_BROKERS or --kafka-brokers (stacks with Kafka lanes:
  * use those brokers instead of starting one); WEBHOOK_SECRET_<NAME> (a provider's signing secret; otherwise one is
- * generated and printed); WEBHOOK_FAIL_<NAME>=1 (that provider's handler
+ * generated and printed); WEBHOOK_HANDLER_SECRET_<PROVIDER>[_<LANE>]_<NAME> (a handler secret's local value, read
+ * through context.secrets; otherwise one is generated and kept in handler-secrets.json, see docs/handlers.md); WEBHOOK_FAIL_<NAME>=1 (that provider's handler
  * fails, to watch the DLQ fill); WEBHOOK_FAIL_RATE=0.05 and WEBHOOK_FAIL_SEED=<n> (every handler
  * call fails at random with that probability, for drills); WEBHOOK_HANDLER_JOURNAL=<file> (append
  * one JSON line per handler call, see local/handler-journal.ts); WEBHOOK_PIPELINE_LOCAL_DIR (where the state
