@@ -31,6 +31,8 @@ export interface CallbackArgs<E, R> {
     readonly environment?: Record<string, pulumi.Input<string>>;
     /** @default 30 */
     readonly logRetentionDays?: number;
+    /** X-Ray active tracing (`tracingConfig: { mode: "Active" }`); the caller grants the X-Ray actions. @default false */
+    readonly tracing?: boolean;
     /** Run in these subnets with these security groups (the router, when Kafka brokers are only reachable in a VPC). @default no VPC */
     readonly vpc?: { readonly subnetIds: pulumi.Input<string[]>; readonly securityGroupIds: pulumi.Input<string[]> };
 }
@@ -182,6 +184,7 @@ export function createCallback<E, R>(name: string, args: CallbackArgs<E, R>, par
             environment: args.environment ? { variables: args.environment } : undefined,
             codePathOptions: codePathOptionsFor(args.packages),
             vpcConfig: args.vpc ? { subnetIds: args.vpc.subnetIds, securityGroupIds: args.vpc.securityGroupIds } : undefined,
+            tracingConfig: args.tracing ? { mode: "Active" } : undefined,
         },
         { parent, dependsOn: [rolePolicy] },
     );

@@ -15,6 +15,7 @@ import { makeIngressHandler } from "../handlers/ingress/lambda";
 import { makeKafkaWorkerHandler } from "../handlers/kafka/lambda";
 import { KafkaPublisherFactory, makeRouterHandler } from "../handlers/router/lambda";
 import { makeWorkerHandler } from "../handlers/worker/lambda";
+import { ProviderDefaults } from "../model/constants";
 import type { LaneModel, PipelineModel, ProviderModel } from "../model/pipeline";
 import type { ProviderRuntime, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
 
@@ -46,13 +47,15 @@ export interface WorkerResources {
     readonly dlq?: { readonly url: pulumi.Input<string> };
     readonly signingSecretArn?: pulumi.Input<string>;
     readonly authSecretArn?: pulumi.Input<string>;
+    /** Handler secrets: name -> Secrets Manager ARN (never a value). */
+    readonly handlerSecrets?: pulumi.Input<Record<string, string>>;
 }
 
 /** What a lane's worker reads at run time (SQS and Kafka lanes alike). Never a secret value: only where to read it. */
 export function workerConfigOf(lane: LaneModel, bucket: aws.s3.Bucket, table: aws.dynamodb.Table, model: PipelineModel, resources: WorkerResources = {}): pulumi.Output<WorkerRuntimeConfig> {
     return pulumi
-        .all([bucket.bucket, table.name, resources.queue?.url, resources.dlq?.url, resources.signingSecretArn, resources.authSecretArn])
-        .apply(([bucketName, tableName, queueUrl, dlqUrl, signingSecretId, authSecretId]) => {
+        .all([bucket.bucket, table.name, resources.queue?.url, resources.dlq?.url, resources.signingSecretArn, resources.authSecretArn, resources.handlerSecrets ?? {}])
+        .apply(([bucketName, tableName, queueUrl, dlqUrl, signingSecretId, authSecretId, secrets]) => {
             const d = lane.destination;
             const config: WorkerRuntimeConfig = {
                 lane: lane.id,
@@ -61,6 +64,9 @@ export function workerConfigOf(lane: LaneModel, bucket: aws.s3.Bucket, table: aw
                 idempotencyTable: tableName,
                 idempotencyTtlSeconds: model.archive.idempotencyDays * 24 * 3600,
                 ordering: lane.ordering,
+                // Names -> secret ARNs (not secrets) and plain values: what context.secrets and context.env read.
+                ...(Object.keys(secrets).length ? { secrets, secretMaxAgeSeconds: ProviderDefaults.secretMaxAgeSeconds } : {}),
+                ...(Object.keys(lane.worker.environment).length ? { environment: { ...lane.worker.environment } } : {}),
                 // Retry schedules and destinations need where to set a delay and where to dead-letter; lanes without keep the config they had.
                 ...(lane.retry || d ? { timeoutSeconds: lane.timeoutSeconds, ...(queueUrl ? { queueUrl } : {}), ...(lane.retry ? { retry: lane.retry } : {}) } : {}),
                 ...(d

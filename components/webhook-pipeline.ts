@@ -25,6 +25,7 @@ import { childName, pipelineNameProblems } from "./naming";
 import { createQueuePair, urlsByLane } from "./queues";
 import { createRouter } from "./router";
 import { createDestinationSecrets, createInternalKey, createSecrets, warnAboutSecrets } from "./secrets";
+import { createWorkerEndpoints } from "./worker-network";
 
 export { FunctionPackages } from "./packages";
 
@@ -90,8 +91,9 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         const internalKey = createInternalKey(name, this);
         const kafka = model.usesKafka ? createKafkaResources(name, model, result.config.kafka, this) : undefined;
         const destinationSecrets = createDestinationSecrets(name, result.config, model, this);
-        const lanes = createSqsLanes(name, model, { bucket, table, handlers, destinationSecrets }, this);
-        const kafkaLanes = createKafkaLanes(name, model, { bucket, table, handlers, destinationSecrets }, kafka, this);
+        const lanes = createSqsLanes(name, model, { bucket, table, handlers, destinationSecrets, config: result.config }, this);
+        const kafkaLanes = createKafkaLanes(name, model, { bucket, table, handlers, destinationSecrets, config: result.config }, kafka, this);
+        createWorkerEndpoints(name, model, this);
         const router = createRouter(name, model, { catchAll, lanes, kafkaLanes, secrets, bucket, internalKey, kafka }, this);
         const api = createApi(name, model, { catchAll, secrets, bucket, internalKey }, this);
         createAlarms(name, model, { catchAll, lanes, kafkaLanes, router }, result.config.alarmTopicArn, this);

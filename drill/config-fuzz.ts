@@ -188,7 +188,7 @@ const invalidMutations: Mutation[] = [
         kind: "unknown-key",
         apply(c, rnd) {
             const target = rnd.pick(strictObjects(c));
-            const key = rnd.pick(["concurency", "colour", "Name", "batch_size", "__proto__x", "secrets", "timeout", "x".repeat(50)]);
+            const key = rnd.pick(["concurency", "colour", "Name", "batch_size", "__proto__x", "secert", "timeout", "x".repeat(50)]);
             if (key in target.value) return undefined;
             target.value[key] = rnd.pick<Json>([1, "x", true, null, {}]);
             return `${show(target.path) || "(root)"}.${key} added`;

@@ -16,6 +16,7 @@ import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProces
 import type { Context, SQSRecord } from "aws-lambda";
 import type { WebhookHandler } from "../handlers/app/types";
 import { startLaneConsumer } from "../handlers/kafka/consumer";
+import { handlerSecrets } from "../handlers/shared/handler-secrets";
 import { createLaneProcessor, Outcome, ProcessOptions } from "../handlers/worker/worker";
 import { sqsRecordHandler } from "../handlers/worker/sqs-record";
 import { createPacer, createPacerPool, laneHandler, Pacer } from "../handlers/destination";
@@ -69,7 +70,9 @@ function invocationContext(lane: LaneModel): Context {
 function countedProcessor({ lane, resources, clients, handler, stats }: LaneRunnerContext, log: LocalLogger, pacer?: () => Pacer | undefined): (text: string, options?: ProcessOptions) => Promise<Outcome> {
     const config = resources.workers[lane.id];
     const own = laneHandler(config, handler, { secrets: () => cachedSecretReader(clients.secrets), onAttempt: (r) => stats.onDelivery(r), pacer });
-    const process_ = createLaneProcessor({ config, handler: own.handler, s3: clients.s3, dynamo: clients.dynamo, logger: log });
+    // Handler secrets from the emulator's Secrets Manager, through the same context API as on AWS.
+    const secrets = handlerSecrets(config.secrets ?? {}, () => clients.secrets, config.secretMaxAgeSeconds);
+    const process_ = createLaneProcessor({ config, handler: own.handler, s3: clients.s3, dynamo: clients.dynamo, logger: log, secrets });
     return async (text, options = {}) => {
         const attempt = options.attempt ?? 1;
         try {

@@ -157,7 +157,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
 
     try {
         const kafka = model.usesKafka && services.kafkaBrokers ? { brokers: services.kafkaBrokers, ssl: false, replicationFactor: 1 } : undefined;
-        const resources = await createLocalResources(model, stack.secrets, clients, { kafka, destinationSecrets: stack.destinationSecrets });
+        const resources = await createLocalResources(model, stack.secrets, clients, { kafka, destinationSecrets: stack.destinationSecrets, handlerSecrets: stack.handlerSecrets });
         const resourcesMs = Date.now() - started - servicesMs;
         const providerNames = model.providers.map((p) => p.name);
         const stats = new PipelineStats(providerNames, Object.fromEntries(model.lanes.map((l) => [l.id, l.provider])));

@@ -13,7 +13,7 @@ import { randomBytes } from "crypto";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import type { PipelineModel } from "../model/pipeline";
 import { DestinationRuntime, KafkaRuntime, LaneRuntime, providerRuntimeOf, RouterRuntimeConfig, WorkerRuntimeConfig } from "../model/runtime-config";
-import { Limits, QueueSettings } from "../model/constants";
+import { Limits, ProviderDefaults, QueueSettings } from "../model/constants";
 import { patientRetryStrategy } from "../handlers/shared/retry";
 
 export interface LocalQueue {
@@ -93,11 +93,17 @@ export interface CreateLocalOptions {
     readonly destinationSecrets?: Readonly<Record<string, { readonly signing: readonly string[]; readonly auth?: string }>>;
     /** The pipeline-internal key to create its secret with (benchmarks share one between pipelines). @default a fresh random key */
     readonly sealKey?: string;
+    /** Lane id -> handler secret name -> value (see local/stack.ts); each is put into the emulator's Secrets Manager for that lane's worker. */
+    readonly handlerSecrets?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /** Create or overwrite a secret holding `{"secrets": [...]}`; resolves to its id. */
 async function putSecret(client: SecretsManagerClient, name: string, secrets: readonly string[]): Promise<string> {
-    const value = JSON.stringify({ secrets });
+    return putRawSecret(client, name, JSON.stringify({ secrets }));
+}
+
+/** Create or overwrite a secret in the emulator holding `value` as it is; its id (ARN when created). */
+async function putRawSecret(client: SecretsManagerClient, name: string, value: string): Promise<string> {
     try {
         const { ARN } = await client.send(new CreateSecretCommand({ Name: name, SecretString: value }));
         return ARN!;
@@ -162,10 +168,15 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
             model.lanes.map((l): [string, LaneRuntime] => [l.id, { id: l.id, provider: l.provider, kind: l.kind, ordering: l.ordering, queueUrl: lanes[l.id]?.queue.url, topic: l.topic, partitions: l.kind === "kafka" ? l.concurrency : undefined }]),
         ),
     };
-    const workers: Record<string, WorkerRuntimeConfig> = Object.fromEntries(
-        model.lanes.map((l): [string, WorkerRuntimeConfig] => [
-            l.id,
-            {
+    const workers: Record<string, WorkerRuntimeConfig> = {};
+    for (const l of model.lanes) {
+        // One secret per handler secret and lane, as the Pulumi backend creates them; read through context.secrets.
+        const handlerSecretIds: Record<string, string> = {};
+        for (const { name } of l.worker.secrets) {
+            const value = options.handlerSecrets?.[l.id]?.[name];
+            if (value !== undefined) handlerSecretIds[name] = await putRawSecret(clients.secrets, `${prefix}/${l.id}/handler/${name}`, value);
+        }
+        workers[l.id] = {
                 lane: l.id,
                 provider: l.provider,
                 bucket,
@@ -176,9 +187,10 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
                 ...(lanes[l.id] ? { queueUrl: lanes[l.id].queue.url, dlqUrl: lanes[l.id].dlq.url } : {}),
                 ...(l.retry ? { retry: l.retry } : {}),
                 ...(destinations[l.id] ? { destination: destinations[l.id] } : {}),
-            },
-        ]),
-    );
+                ...(Object.keys(handlerSecretIds).length ? { secrets: handlerSecretIds, secretMaxAgeSeconds: ProviderDefaults.secretMaxAgeSeconds } : {}),
+                ...(Object.keys(l.worker.environment).length ? { environment: { ...l.worker.environment } } : {}),
+        };
+    }
     return { catchAll, lanes, bucket, table, secretIds, sealSecretId, router, workers };
 }
 

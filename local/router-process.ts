@@ -84,7 +84,7 @@ export async function startLocalRouter(options: LocalRouterOptions): Promise<Loc
     let resources: LocalResources;
     for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
         try {
-            resources = await createLocalResources(model, stack.secrets, clients, { kafka });
+            resources = await createLocalResources(model, stack.secrets, clients, { kafka, handlerSecrets: stack.handlerSecrets });
             break;
         } catch (err) {
             if (Date.now() > deadline) throw err;

@@ -32,6 +32,10 @@ export interface LocalStack {
     readonly destinationSecrets: Readonly<Record<string, { readonly signing: readonly string[]; readonly auth?: string }>>;
     /** Environment variable names whose destination secret was generated, with the value: printed at start. */
     readonly generatedDestination: readonly { readonly env: string; readonly value: string }[];
+    /** Lane id -> handler secret name -> the value the lane's worker reads locally (see handlerSecretEnvNames). */
+    readonly handlerSecrets: Readonly<Record<string, Readonly<Record<string, string>>>>;
+    /** Handler secrets that were generated: the environment variable that would set each. */
+    readonly generatedHandlerSecrets: readonly string[];
 }
 
 /**
@@ -57,6 +61,21 @@ export function localDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export const secretsFile = (env: NodeJS.ProcessEnv = process.env) => path.join(localDir(env), "secrets.json");
+
+/** Generated handler secrets, `{ "<lane id>": { "<NAME>": "<value>" } }`, beside the signing secrets. */
+export const handlerSecretsFile = (env: NodeJS.ProcessEnv = process.env) => path.join(localDir(env), "handler-secrets.json");
+
+const envPart = (s: string) => s.toUpperCase().replace(/-/g, "_");
+
+/**
+ * Where `npm start` looks for a handler secret's local value, first match wins:
+ * `WEBHOOK_HANDLER_SECRET_<PROVIDER>_<LANE>_<NAME>` (this lane only), then
+ * `WEBHOOK_HANDLER_SECRET_<PROVIDER>_<NAME>` (every lane of the provider); names upper-cased, `-` as `_`.
+ * Otherwise a development value is generated and kept in handler-secrets.json.
+ */
+export function handlerSecretEnvNames(provider: string, lane: string, name: string): [string, string] {
+    return [`WEBHOOK_HANDLER_SECRET_${envPart(provider)}_${envPart(lane)}_${envPart(name)}`, `WEBHOOK_HANDLER_SECRET_${envPart(provider)}_${envPart(name)}`];
+}
 
 export function secretEnvName(provider: string): string {
     return `WEBHOOK_SECRET_${provider.toUpperCase().replace(/-/g, "_")}`;
@@ -163,5 +182,39 @@ export function loadLocalStack(stackRef = "dev", env: NodeJS.ProcessEnv = proces
     const model = buildPipelineModel(config, name);
     // The config holds the local values now; lanes that inherit the provider's destination get its secrets.
     const destinationSecrets = destinationSecretsOf(config);
-    return { stack, file, config, model, secrets, generated, destinationSecrets, generatedDestination };
+    return { stack, file, config, model, secrets, generated, destinationSecrets, generatedDestination, ...localHandlerSecrets(model, env) };
+}
+
+/** Each lane's handler secrets: from the environment (handlerSecretEnvNames), or generated once and kept. */
+function localHandlerSecrets(model: PipelineModel, env: NodeJS.ProcessEnv): Pick<LocalStack, "handlerSecrets" | "generatedHandlerSecrets"> {
+    let stored: Record<string, Record<string, string>> = {};
+    try {
+        stored = JSON.parse(fs.readFileSync(handlerSecretsFile(env), "utf8"));
+    } catch {
+        stored = {};
+    }
+    const handlerSecrets: Record<string, Record<string, string>> = {};
+    const generatedHandlerSecrets: string[] = [];
+    let changed = false;
+    for (const lane of model.lanes) {
+        for (const { name } of lane.worker.secrets) {
+            const names = handlerSecretEnvNames(lane.provider, lane.name, name);
+            const fromEnv = names.map((n) => env[n]).find((v) => v !== undefined && v !== "");
+            let value = fromEnv ?? stored[lane.id]?.[name];
+            if (fromEnv === undefined) {
+                if (value === undefined) {
+                    value = `dev_${randomBytes(16).toString("hex")}`;
+                    (stored[lane.id] ??= {})[name] = value;
+                    changed = true;
+                }
+                generatedHandlerSecrets.push(names[0]);
+            }
+            (handlerSecrets[lane.id] ??= {})[name] = value;
+        }
+    }
+    if (changed) {
+        fs.mkdirSync(path.dirname(handlerSecretsFile(env)), { recursive: true });
+        fs.writeFileSync(handlerSecretsFile(env), JSON.stringify(stored, null, 2), { mode: 0o600 });
+    }
+    return { handlerSecrets, generatedHandlerSecrets };
 }

@@ -10,6 +10,7 @@ import { getPlugin } from "../providers";
 import { HmacSchemeOptions, PluginName } from "../providers/types";
 import { ArchiveDefaults, LaneName, Limits, ProviderDefaults, RouterDefaults } from "./constants";
 import { backendsFor, DeliveryHeaderPrefix, DestinationDefaults, ReservedDestinationHeaders } from "./delivery";
+import { laneWorkerProblems, resolveLaneSettings, vpcEndpointProblems, WorkerAt, workerSettingsProblems } from "./worker-settings";
 
 const pluginNames = Object.values(PluginName) as [PluginName, ...PluginName[]];
 
@@ -88,6 +89,42 @@ const laneSettings = {
     destination: destinationSchema.optional(),
     /** Retry schedule of failed messages (handler and destination lanes). @default the queue's visibility timeout (SQS), the runner's backoff (Kafka) */
     retry: retrySchema.optional(),
+    // Worker settings (docs/handlers.md): shapes here, ranges and refusals in model/worker-settings.ts.
+    /** Worker memory in MB. Range 128..10240. @default 256 */
+    memorySize: z.number({ invalid_type_error: "must be a whole number of MB between 128 and 10240" }).optional(),
+    /** Days the worker's log group keeps events: a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, ...), or 0 for never expire. @default 30 */
+    logRetentionDays: z.number({ invalid_type_error: "must be a number of days CloudWatch Logs accepts" }).optional(),
+    /** X-Ray active tracing on the worker. @default false */
+    tracing: z.boolean({ invalid_type_error: "must be true or false" }).optional(),
+    /** Plain environment variables for the handler (never secrets: use `secrets`). Merged by name over the provider's on a named lane. */
+    environment: z.record(z.string(), z.string({ invalid_type_error: "must be a string (quote numbers and booleans)" }), { invalid_type_error: "must be a map of names to strings" }).optional(),
+    /** Handler secrets by name: a Pulumi secret value, or the full ARN of an existing Secrets Manager secret. Merged by name over the provider's on a named lane. */
+    secrets: z.record(z.string(), secretValue, { invalid_type_error: "must be a map of names to secret values or secret ARNs" }).optional(),
+    /** Extra IAM statements for this worker's role only. A named lane adds its own to the provider's. */
+    permissions: z
+        .array(
+            z
+                .object({
+                    actions: z.array(z.string({ invalid_type_error: "must be an IAM action such as s3:GetObject" }), { required_error: "is required", invalid_type_error: "must be a list of IAM actions" }),
+                    resources: z.array(z.string({ invalid_type_error: "must be an ARN" }), { required_error: "is required", invalid_type_error: "must be a list of ARNs" }),
+                    effect: z.string({ invalid_type_error: 'must be "Allow"' }).optional(),
+                })
+                .strict(),
+            { invalid_type_error: "must be a list of { actions, resources } statements" },
+        )
+        .optional(),
+    /** Run the worker in your VPC (to reach a database in private subnets). Replaces the provider's on a named lane. @default no VPC */
+    vpc: z
+        .object({
+            subnetIds: z.array(z.string({ invalid_type_error: "must be a subnet id (subnet-...)" }), { required_error: "is required", invalid_type_error: "must be a list of subnet ids" }),
+            securityGroupIds: z.array(z.string({ invalid_type_error: "must be a security group id (sg-...)" }), { required_error: "is required", invalid_type_error: "must be a list of security group ids" }),
+            /** Create the VPC endpoints the worker needs (S3 and DynamoDB gateways, Secrets Manager, X-Ray). @default false (your NAT or endpoints) */
+            endpoints: z.boolean({ invalid_type_error: "must be true or false" }).optional(),
+            /** Route tables of the subnets, for the S3 and DynamoDB gateway endpoints (with endpoints: true). */
+            routeTableIds: z.array(z.string({ invalid_type_error: "must be a route table id (rtb-...)" }), { invalid_type_error: "must be a list of route table ids" }).optional(),
+        })
+        .strict()
+        .optional(),
 };
 
 const signatureSchema = z
@@ -359,6 +396,7 @@ function keyPath(base: string, key: string): string {
 function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): string[] {
     const problems: string[] = [];
     const seen = new Map<string, number>();
+    const workers: WorkerAt[] = [];
     config.providers.forEach((p, i) => {
         const at = `providers[${i}]`;
         const first = seen.get(p.name);
@@ -409,7 +447,10 @@ function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): s
                 problems.push(`${where}.handler: "${handler}" is not a module in handlers/app (known: ${options.handlers.join(", ")})`);
             }
             problems.push(...deliveryProblems(where, p, s));
+            problems.push(...workerSettingsProblems(where, p.name, s));
         }
+        problems.push(...laneWorkerProblems(p, settings));
+        workers.push(...settings.map(([where, s], n) => ({ where, provider: p.name, settings: n === 0 ? s : resolveLaneSettings(p, s) })));
     });
     const a = config.archive;
     const transitionDays = a?.transitionDays ?? ArchiveDefaults.transitionDays;
@@ -420,6 +461,7 @@ function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): s
             `archive.expirationDays: must be 0 (keep forever) or greater than archive.transitionDays (${transitionDays}${a?.transitionDays === undefined ? ", the default" : ""}), got ${expirationDays}`,
         );
     }
+    problems.push(...vpcEndpointProblems(workers));
     const r = config.router;
     if (r?.batchWindowSeconds === 0 && (r.batchSize ?? RouterDefaults.batchSize) > Limits.maxFifoBatchSize) {
         problems.push(`router.batchWindowSeconds: must be at least 1 when router.batchSize is above ${Limits.maxFifoBatchSize} (AWS requires a batching window there; batchSize is ${r.batchSize ?? RouterDefaults.batchSize})`);

@@ -41,6 +41,15 @@ export const Limits = {
     maxPipelineNameLength: 40,
     /** S3 refuses a lifecycle transition to STANDARD_IA sooner than 30 days after creation (Amazon S3 User Guide, "Transitioning objects using Amazon S3 Lifecycle"). */
     minStandardIaTransitionDays: 30,
+    /** Lambda memory bounds in MB (Lambda quotas: "Function memory allocation: 128 MB to 10,240 MB"). */
+    minMemorySize: 128,
+    maxMemorySize: 10240,
+    /**
+     * Lambda: "Environment variables: 4 KB, for all environment variables associated with the function, in aggregate"
+     * (Lambda quotas page, not adjustable). Lambda measures the variables as one JSON object
+     * (its error says "exceeded the 4KB limit. String measured: {...}"), so we count JSON.stringify's bytes.
+     */
+    maxEnvironmentBytes: 4096,
     /** API Gateway HTTP API payload limit. */
     apiMaxPayloadBytes: 10 * 1024 * 1024,
 } as const;
@@ -92,6 +101,14 @@ export const ProviderDefaults = {
     handler: "log",
     /** Whether the lane is FIFO, keyed by the plugin's ordering key. */
     ordering: false,
+    /** Worker memory in MB. */
+    memorySize: 256,
+    /** Days the worker's log group keeps events. */
+    logRetentionDays: 30,
+    /** X-Ray active tracing on the worker. */
+    tracing: false,
+    /** Seconds a handler secret read through `context.secrets` is cached before it is read again (a rotation shows within this). */
+    secretMaxAgeSeconds: 300,
 } as const;
 
 export const RouterDefaults = {

@@ -35,6 +35,7 @@ export interface DestinationModel {
     /** Backends that can deliver to this URL: https on both; http to a loopback address only locally (`npm start`). */
     readonly backends: readonly DestinationBackend[];
 }
+import { isSecretArn, resolveLaneSettings, workerSettingsOf, WorkerSettingsModel } from "./worker-settings";
 
 export type LaneKind = "sqs" | "kafka";
 
@@ -68,6 +69,8 @@ export interface LaneModel {
     readonly destination?: DestinationModel;
     /** Retry schedule of failed messages. undefined: the queue's visibility timeout (SQS) or the runner's backoff (Kafka). */
     readonly retry?: RetrySchedule;
+    /** The worker's memory, logs, tracing, environment, secrets (names only), extra IAM and VPC (model/worker-settings.ts). */
+    readonly worker: WorkerSettingsModel;
 }
 
 export interface RouteRule {
@@ -188,6 +191,7 @@ function lanesOf(topicPrefix: string, p: ProviderConfig): LaneModel[] {
             topic: kind === "kafka" ? `${topicPrefix}.${p.name}.${laneName}` : undefined,
             ...(destination ? { destination: destinationModel(destination, concurrency) } : {}),
             ...(retry ? { retry: { backoff: retry.backoff, initialSeconds: retry.initialSeconds, maxSeconds: retry.maxSeconds ?? Math.max(retry.initialSeconds, DestinationDefaults.retryMaxSeconds) } } : {}),
+            worker: workerSettingsOf(laneName === LaneName.Default ? p : resolveLaneSettings(p, own)),
         };
     });
 }
@@ -266,6 +270,17 @@ function providerModel(p: ProviderConfig, lanes: readonly LaneModel[]): Provider
 /** The provider's secrets as declared in config (plain values; handle as secrets). */
 export function secretsOf(p: ProviderConfig): string[] {
     return p.secret === undefined ? [] : Array.isArray(p.secret) ? p.secret : [p.secret];
+}
+
+/**
+ * The handler secret values a lane's worker gets from config (name -> value; plain values, handle as
+ * secrets), without the ones given as existing secrets' ARNs. Empty for a lane without secrets.
+ */
+export function handlerSecretValuesOf(config: PipelineConfig, lane: Pick<LaneModel, "provider" | "name">): Record<string, string> {
+    const p = config.providers.find((x) => x.name === lane.provider);
+    if (!p) return {};
+    const settings = lane.name === LaneName.Default ? p : resolveLaneSettings(p, p.lanes?.[lane.name] ?? {});
+    return Object.fromEntries(Object.entries(settings.secrets ?? {}).filter(([, value]) => !isSecretArn(value)));
 }
 
 /** Compile an event-type glob (`invoice.*`) to a RegExp anchored at both ends. */

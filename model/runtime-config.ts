@@ -94,6 +94,12 @@ export interface WorkerRuntimeConfig {
     readonly retry?: RetrySchedule;
     /** Set when the lane delivers to an HTTP destination instead of calling a handler module. */
     readonly destination?: DestinationRuntime;
+    /** Handler secrets: name -> Secrets Manager secret id (an ARN; never a value). @default none */
+    readonly secrets?: Readonly<Record<string, string>>;
+    /** The lane's plain `environment`, handed to the handler as `context.env`. @default none */
+    readonly environment?: Readonly<Record<string, string>>;
+    /** Seconds a handler secret is cached (context.secrets). @default 300 */
+    readonly secretMaxAgeSeconds?: number;
 }
 
 /** A lane's destination at run time. Never holds a secret value: only where to read it. */

@@ -44,6 +44,9 @@ export function readStackConfig(all: Record<string, string>, isSecret: (key: str
             }
         });
     }
+    if (Array.isArray(providers) && !isSecret(`${ConfigNamespace}:providers`)) {
+        providers.forEach((p, i) => problems.push(...plainHandlerSecrets(p, i)));
+    }
     const kafka = values.kafka as { sasl?: { password?: unknown } } | undefined;
     if (kafka?.sasl?.password !== undefined && !isSecret(`${ConfigNamespace}:kafka`)) {
         problems.push(`kafka.sasl.password: is stored in plain text (run \`pulumi config set --secret --path '${ConfigNamespace}:kafka.sasl.password' <value>\`)`);
@@ -197,4 +200,15 @@ export function loadStackFile(ref: string, options: StackFileOptions = {}): Load
     const stack = resolveStackFile(ref, options);
     const { config, secretKeys } = readStackFile(stack.file);
     return { ...stack, config, secretKeys, ...readStackConfig(config, (k) => secretKeys.includes(k)) };
+}
+
+/** Handler secret values (not ARNs of existing secrets) in a provider or its lanes stored in plain text. */
+function plainHandlerSecrets(p: unknown, i: number): string[] {
+    if (!p || typeof p !== "object") return [];
+    const places: [string, unknown][] = [[`providers[${i}]`, p], ...Object.entries((p as { lanes?: Record<string, unknown> }).lanes ?? {}).map(([n, l]): [string, unknown] => [`providers[${i}].lanes.${n}`, l])];
+    return places.flatMap(([where, s]) =>
+        Object.entries(((s ?? {}) as { secrets?: Record<string, unknown> }).secrets ?? {})
+            .filter(([, v]) => typeof v === "string" && !v.startsWith("arn:"))
+            .map(([name]) => `${where}.secrets.${name}: is stored in plain text (run \`pulumi config set --secret --path '${ConfigNamespace}:${where}.secrets.${name}' <value>\`, or give an existing secret's ARN)`),
+    );
 }

@@ -20,7 +20,8 @@
  * AWS_ENDPOINT_URL or --endpoint (use that emulator instead of starting moto,
  * as the tests do); KAFKA_BROKERS or --kafka-brokers (stacks with Kafka lanes:
  * use those brokers instead of starting one); WEBHOOK_SECRET_<NAME> (a provider's signing secret; otherwise one is
- * generated and printed); WEBHOOK_FAIL_<NAME>=1 (that provider's handler
+ * generated and printed); WEBHOOK_HANDLER_SECRET_<PROVIDER>[_<LANE>]_<NAME> (a handler secret's local value, read
+ * through context.secrets; otherwise one is generated and kept in handler-secrets.json, see docs/handlers.md); WEBHOOK_FAIL_<NAME>=1 (that provider's handler
  * fails, to watch the DLQ fill); WEBHOOK_FAIL_RATE=0.05 and WEBHOOK_FAIL_SEED=<n> (every handler
  * call fails at random with that probability, for drills); WEBHOOK_HANDLER_JOURNAL=<file> (append
  * one JSON line per handler call, see local/handler-journal.ts); WEBHOOK_PIPELINE_LOCAL_DIR (where the state
@@ -35,7 +36,22 @@ import { failEnvName } from "../local/failure-switch";
 import { createLocalLogger } from "../local/log";
 import { LocalPipeline, startLocalPipeline } from "../local/pipeline";
 import { startLocalRouter } from "../local/router-process";
-import { secretEnvName, secretsFile } from "../local/stack";
+import { handlerSecretsFile, secretEnvName, secretsFile } from "../local/stack";
+import type { LaneModel } from "../model/pipeline";
+
+/** One line per lane whose worker has settings beyond the defaults, saying what applies locally. */
+function workerSettingsLines(lanes: readonly LaneModel[]): string[] {
+    return lanes.flatMap((l) => {
+        const w = l.worker;
+        const here = [
+            ...(Object.keys(w.environment).length ? [`env ${Object.keys(w.environment).join(", ")}`] : []),
+            ...(w.secrets.length ? [`secrets ${w.secrets.map((s) => s.name).join(", ")}`] : []),
+        ];
+        const awsOnly = [...(w.vpc ? ["vpc"] : []), ...(w.tracing ? ["tracing"] : []), ...(w.permissions.length ? ["permissions"] : [])];
+        if (!here.length && !awsOnly.length) return [];
+        return [`    ${l.id}: ${[...here, ...(awsOnly.length ? [`(AWS only: ${awsOnly.join(", ")})`] : [])].join("; ")}`];
+    });
+}
 
 /** How long a stop may wait for batches in flight before it gives up. */
 const StopGraceMs = 30_000;
@@ -82,6 +98,14 @@ function banner(pipeline: LocalPipeline, startedMoto: boolean): string {
     if (pipeline.stack.generatedDestination.length) {
         lines.push(`  destination secrets (generated, kept in ${secretsFile()}; set these variables to use your own):`);
         for (const g of pipeline.stack.generatedDestination) lines.push(`    ${g.env}=${g.value}`);
+    }
+    const settings = workerSettingsLines(model.lanes);
+    if (settings.length) {
+        lines.push("  worker settings (here: environment as context.env, secrets through context.secrets from the emulator; memory, log retention, tracing, permissions and vpc apply on AWS only):", ...settings);
+    }
+    if (pipeline.stack.generatedHandlerSecrets.length) {
+        lines.push(`  handler secrets (generated, kept in ${handlerSecretsFile()}; set these to use your own):`);
+        for (const name of pipeline.stack.generatedHandlerSecrets) lines.push(`    ${name}`);
     }
     lines.push(
         "  try:",

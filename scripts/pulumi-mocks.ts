@@ -75,8 +75,11 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
 export const MOCK_INTERNAL_KEY = "mockInternalKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
 
 /** Data-source calls the program makes; anything else is an error. */
-function callResult(token: string): Record<string, any> {
+function callResult(token: string, inputs: Record<string, any> = {}): Record<string, any> {
     switch (token) {
+        // Worker VPC endpoints look up the subnets' VPC and zones. Mock: one VPC; the id's last hex digit's parity picks zone a or b.
+        case "aws:ec2/getSubnet:getSubnet":
+            return { id: inputs.id, vpcId: "vpc-0a1b2c3d4e5f60000", availabilityZone: `${region}${parseInt(String(inputs.id).slice(-1), 16) % 2 ? "b" : "a"}` };
         case "aws:index/getRegion:getRegion":
             return { name: region, region, id: region };
         case "aws:index/getCallerIdentity:getCallerIdentity":
@@ -119,7 +122,7 @@ export async function setupMocks(options: { stack?: string; project?: string; co
                 return { id, state };
             },
             call(args: pulumi.runtime.MockCallArgs) {
-                return callResult(args.token);
+                return callResult(args.token, args.inputs);
             },
         },
         options.project ?? "webhook-pipeline",

@@ -5,7 +5,7 @@
 import { log } from "./log";
 import type { WebhookHandler } from "./types";
 
-export type { HandlerContext, HandlerLogger, WebhookEvent, WebhookHandler } from "./types";
+export type { HandlerContext, HandlerLogger, HandlerSecretOptions, HandlerSecrets, WebhookEvent, WebhookHandler } from "./types";
 
 export const handlers: Readonly<Record<string, WebhookHandler>> = Object.freeze({
     log,

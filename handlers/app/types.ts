@@ -11,8 +11,9 @@
  * variable it closes over that starts `undefined`), never capture a secret.
  */
 import type { WebhookEvent } from "../../model/lane-message";
+import type { HandlerSecretOptions, HandlerSecrets } from "../shared/handler-secrets";
 
-export type { WebhookEvent };
+export type { HandlerSecretOptions, HandlerSecrets, WebhookEvent };
 
 /** What a handler can log with: Powertools Logger on AWS, a plain logger locally. */
 export interface HandlerLogger {
@@ -27,6 +28,16 @@ export interface HandlerContext {
     readonly attempt: number;
     /** Milliseconds left before the worker's timeout. */
     readonly remainingMs: () => number;
+    /**
+     * The lane's `secrets`, read from Secrets Manager at run time and cached
+     * (`await context.secrets.get("DB_PASSWORD")`); the same on AWS and in `npm start`.
+     */
+    readonly secrets: HandlerSecrets;
+    /**
+     * The lane's `environment`. On AWS the same values are the worker's environment variables
+     * (process.env); `npm start` runs every lane in one process and sets none: read them here.
+     */
+    readonly env: Readonly<Record<string, string>>;
 }
 
 export type WebhookHandler = (event: WebhookEvent, context: HandlerContext) => Promise<void>;

@@ -9,3 +9,8 @@ export class SecretUnavailableError extends Error {
 export class LaneUnavailableError extends Error {
     public readonly name = "LaneUnavailableError";
 }
+
+/** A handler asked `context.secrets` for a name its lane does not declare: a bug in the handler or its config, retried then the DLQ. */
+export class UnknownHandlerSecretError extends Error {
+    public readonly name = "UnknownHandlerSecretError";
+}

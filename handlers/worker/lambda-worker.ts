@@ -15,6 +15,7 @@ import type { Pacer } from "../destination/pace";
 import { awsClients, AwsClients } from "../shared/clients";
 import { publishCounts } from "../shared/metrics";
 import { cachedSecretReader } from "../shared/secrets";
+import { handlerSecrets } from "../shared/handler-secrets";
 import { createLaneProcessor, Outcome } from "./worker";
 
 export interface LambdaWorker {
@@ -47,6 +48,7 @@ export function lambdaWorker(getConfig: () => WorkerRuntimeConfig, handler: Webh
         },
         dynamo: clients.dynamo,
         logger,
+        secrets: handlerSecrets(config.secrets ?? {}, () => clients.secrets, config.secretMaxAgeSeconds),
     });
     return {
         config,

@@ -15,6 +15,7 @@ import { randomUUID } from "crypto";
 import { LaneMessage, parseLaneMessage, WebhookEvent } from "../../model/lane-message";
 import type { WorkerRuntimeConfig } from "../../model/runtime-config";
 import type { WebhookHandler } from "../app/types";
+import { HandlerSecrets, noHandlerSecrets } from "../shared/handler-secrets";
 import { HandlerLogger, silentLogger } from "../shared/logger";
 
 export type Outcome = "processed" | "duplicate";
@@ -25,6 +26,8 @@ export interface LaneProcessorDeps {
     readonly s3: S3Client;
     readonly dynamo: DynamoDBClient;
     readonly logger?: HandlerLogger;
+    /** The lane's handler secrets (context.secrets). @default none declared */
+    readonly secrets?: HandlerSecrets;
 }
 
 export interface ProcessOptions {
@@ -49,6 +52,8 @@ export function idempotencyKey(message: Pick<LaneMessage, "provider" | "eventId"
 
 export function createLaneProcessor(deps: LaneProcessorDeps): (text: string, options?: ProcessOptions) => Promise<Outcome> {
     const logger = deps.logger ?? silentLogger;
+    const secrets = deps.secrets ?? noHandlerSecrets;
+    const env: Readonly<Record<string, string>> = Object.freeze({ ...deps.config.environment });
     const persistenceStore = new DynamoDBPersistenceLayer({ tableName: deps.config.idempotencyTable, awsSdkV3Client: deps.dynamo });
 
     async function bodyOf(message: LaneMessage): Promise<Buffer> {
@@ -81,7 +86,7 @@ export function createLaneProcessor(deps: LaneProcessorDeps): (text: string, opt
                     ...(message.contentType ? { contentType: message.contentType } : {}),
                     body: await bodyOf(message),
                 };
-                await deps.handler(event, { logger, attempt: options.attempt ?? 1, remainingMs });
+                await deps.handler(event, { logger, attempt: options.attempt ?? 1, remainingMs, secrets, env });
                 return { token: input.token };
             },
             { persistenceStore, config, keyPrefix: IdempotencyKeyPrefix },

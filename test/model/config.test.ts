@@ -33,6 +33,15 @@ describe("config validation", () => {
                 visibilityTimeoutSeconds: ProviderDefaults.timeoutSeconds * Limits.visibilityTimeoutFactor,
                 handler: ProviderDefaults.handler,
                 topic: undefined,
+                worker: {
+                    memorySize: ProviderDefaults.memorySize,
+                    logRetentionDays: ProviderDefaults.logRetentionDays,
+                    tracing: ProviderDefaults.tracing,
+                    environment: {},
+                    secrets: [],
+                    permissions: [],
+                    vpc: undefined,
+                },
             },
         ]);
         expect(model.router).to.deep.equal({
