@@ -13,7 +13,7 @@ import { parse as parseYaml } from "yaml";
  * their top-level key is marked secret, exactly as the engine would mark it.
  */
 export function readStackFile(file: string): { config: Record<string, string>; secretKeys: string[] } {
-    const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+    const doc = parseStackYaml(file, fs.readFileSync(file, "utf8"));
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     for (const [key, value] of Object.entries(doc?.config ?? {})) {
@@ -32,6 +32,15 @@ export function readStackFile(file: string): { config: Record<string, string>; s
         if (secret) secretKeys.push(key);
     }
     return { config, secretKeys };
+}
+
+/** The stack file's YAML; a syntax error names the file (the yaml package's message gives line and column). */
+function parseStackYaml(file: string, text: string): { config?: Record<string, unknown> } | null {
+    try {
+        return parseYaml(text) as { config?: Record<string, unknown> } | null;
+    } catch (err) {
+        throw new Error(`${file}: is not valid YAML: ${(err as Error).message}`);
+    }
 }
 
 /** A short stable tag for a ciphertext, so two different secrets stay different under mocks. */
