@@ -31,11 +31,27 @@
  * batches in flight, stop moto, exit 0.
  */
 import { parseArgs } from "util";
+import { exitOnHelp } from "../handlers/shared/help";
 import { failEnvName } from "../local/failure-switch";
 import { createLocalLogger } from "../local/log";
 import { LocalPipeline, startLocalPipeline } from "../local/pipeline";
 import { startLocalRouter } from "../local/router-process";
 import { secretEnvName, secretsFile } from "../local/stack";
+
+const Usage = `Usage: npm start [-- options]   (or node dist/scripts/local.js [options])
+  The whole pipeline on this machine: moto (SQS, S3, DynamoDB, Secrets Manager), Kafka when a lane needs it,
+  the HTTP edge, the router and every lane's worker, with the handlers of the stack file.
+  --stack dev|path/to/Pulumi.x.yaml   stack file (default dev)
+  --port N                            HTTP port (default PORT or 8787)
+  --visibility-timeout SECONDS        how soon a failed message is retried locally
+                                      (default LOCAL_VISIBILITY_TIMEOUT_SECONDS or the queue's own visibility)
+  --prefix NAME                       resource name prefix (default local)
+  --endpoint URL                      use this AWS emulator instead of starting moto (or AWS_ENDPOINT_URL)
+  --kafka-brokers host:port,...       use these brokers instead of starting Kafka (or KAFKA_BROKERS)
+  --without router | --only router [--report-to URL]   the router in a process of its own
+Environment: WEBHOOK_SECRET_<NAME>, WEBHOOK_FAIL_<NAME>=1, WEBHOOK_FAIL_RATE, WEBHOOK_FAIL_SEED,
+  WEBHOOK_HANDLER_JOURNAL, WEBHOOK_PIPELINE_LOCAL_DIR, POWERTOOLS_LOG_LEVEL (see scripts/local.ts).
+Ctrl-C stops everything.`;
 
 /** How long a stop may wait for batches in flight before it gives up. */
 const StopGraceMs = 30_000;
@@ -91,6 +107,7 @@ function banner(pipeline: LocalPipeline, startedMoto: boolean): string {
 }
 
 async function main(): Promise<number> {
+    exitOnHelp(process.argv.slice(2), Usage);
     const { values } = parseArgs({
         options: {
             stack: { type: "string", default: "dev" },

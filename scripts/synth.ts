@@ -7,6 +7,7 @@
  */
 import * as path from "path";
 import { performance } from "perf_hooks";
+import { exitOnHelp } from "../handlers/shared/help";
 import { bundleOf, missingPackages } from "./bundles";
 import { readStackFile, RecordedResource, settled, setupMocks, stackFile, valueOf } from "./pulumi-mocks";
 
@@ -81,7 +82,14 @@ function printTable(result: SynthResult) {
     for (const [p, u] of Object.entries((result.outputs.webhookUrls as Record<string, string>) ?? {})) console.log(`  ${p.padEnd(14)} ${u}`);
 }
 
+const Usage = `Usage: npm run synth [-- --stack dev] [-- --json]
+  Runs the Pulumi program under Pulumi's mock runtime with the stack's config (no cloud, no CLI, no
+  credentials) and prints what \`pulumi up\` would create.
+  --stack NAME   Pulumi.<NAME>.yaml (default dev)
+  --json         everything, machine-readable, in a stable order`;
+
 async function main() {
+    exitOnHelp(process.argv.slice(2), Usage);
     const stack = arg("stack", "dev");
     const file = stackFile(stack);
     const { config, secretKeys } = readStackFile(file);
