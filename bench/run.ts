@@ -26,6 +26,7 @@ import { benchmarks } from "./sections";
 import { markdownTable, TableSection, textTable } from "./table";
 import type { Benchmark, BenchContext, Goal, SectionResult } from "./types";
 import { exitOnHelp } from "../handlers/shared/help";
+import { quietSdkNodeWarning } from "../scripts/node-support";
 
 export interface BenchResults {
     readonly figures: Record<string, number>;
@@ -60,6 +61,7 @@ See docs/benchmarks.md for the method and the last results.`;
 
 async function main() {
     exitOnHelp(process.argv.slice(2), Usage);
+    quietSdkNodeWarning();
     const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" }, repeats: { type: "string" }, out: { type: "string" } } });
     const quick = values.quick ?? false;
     const repeats = values.repeats ? Number(values.repeats) : quick ? 2 : 5;

@@ -46,6 +46,7 @@ import type { Answer } from "./http";
 import { PipelineProcess, startProcess } from "./processes";
 import { DrillWebhook, drillWebhooks, sendAll, SendResult, webhookFactory } from "./traffic";
 import { exitOnHelp } from "../handlers/shared/help";
+import { quietSdkNodeWarning } from "../scripts/node-support";
 
 export const DrillDefaults = {
     count: 10_000,
@@ -109,6 +110,7 @@ See docs/drill.md for what it checks and the last results.`;
 
 function options() {
     exitOnHelp(process.argv.slice(2), Usage);
+    quietSdkNodeWarning();
     const { values } = parseArgs({
         options: {
             count: { type: "string" },

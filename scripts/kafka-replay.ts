@@ -13,6 +13,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { consumerLaneOf, kafkaRuntimeOf, KafkaCliOptions, laneFromStack, parseKafkaCliArgs, processorOf, stderrLogger } from "../handlers/kafka/cli";
 import { replayLane } from "../handlers/kafka/replay";
 import { exitOnHelp } from "../handlers/shared/help";
+import { quietSdkNodeWarning } from "./node-support";
 import type { HandlerLogger } from "../handlers/shared/logger";
 import type { LaneModel } from "../model/pipeline";
 
@@ -56,6 +57,7 @@ Prints the plan and the outcome as JSON on stdout.`;
 
 if (require.main === module) {
     exitOnHelp(process.argv.slice(2), Usage);
+    quietSdkNodeWarning();
     runReplayCli(process.argv.slice(2)).then(
         (code) => process.exit(code),
         (err) => {

@@ -32,6 +32,7 @@
  */
 import { parseArgs } from "util";
 import { exitOnHelp } from "../handlers/shared/help";
+import { nodeSupportNote, quietSdkNodeWarning } from "./node-support";
 import { failEnvName } from "../local/failure-switch";
 import { createLocalLogger } from "../local/log";
 import { LocalPipeline, startLocalPipeline } from "../local/pipeline";
@@ -78,6 +79,7 @@ function banner(pipeline: LocalPipeline, startedMoto: boolean): string {
     const lines = [
         `webhook pipeline ready at ${pipeline.url} (stack ${pipeline.stack.stack}, ${(pipeline.timings.totalMs / 1000).toFixed(1)} s)`,
         `  emulator: ${pipeline.endpoint}${startedMoto ? " (moto, started here)" : " (given)"}`,
+        ...[nodeSupportNote()].filter((n) => n !== undefined).map((n) => `  ${n}`),
         ...(pipeline.routerHere ? [] : [`  router: not in this process; start it with --only router --endpoint ${pipeline.endpoint} --report-to ${pipeline.url} (same --stack, --prefix, secrets)`]),
         ...(pipeline.failures.rate > 0 ? [`  handlers fail at random: ${pipeline.failures.rate} of calls (seed ${pipeline.failures.seed})`] : []),
         ...(pipeline.journal ? [`  handler journal: ${pipeline.journal}`] : []),
@@ -108,6 +110,7 @@ function banner(pipeline: LocalPipeline, startedMoto: boolean): string {
 
 async function main(): Promise<number> {
     exitOnHelp(process.argv.slice(2), Usage);
+    quietSdkNodeWarning();
     const { values } = parseArgs({
         options: {
             stack: { type: "string", default: "dev" },

@@ -17,6 +17,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { helpRequested } from "../handlers/shared/help";
+import { quietSdkNodeWarning } from "./node-support";
 import { toMermaid, toSvg } from "../local/diagram";
 import { progressBar } from "../local/ops/progress";
 import { redrive } from "../local/ops/redrive";
@@ -129,6 +130,7 @@ async function main(argv: string[]): Promise<number> {
         console.log(one ? `${one}\n${Common}` : Usage);
         return 0;
     }
+    quietSdkNodeWarning(); // see scripts/node-support.ts
     const values = parseOpsArgs(rest);
     const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
     switch (command) {

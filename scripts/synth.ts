@@ -8,6 +8,7 @@
 import * as path from "path";
 import { performance } from "perf_hooks";
 import { exitOnHelp } from "../handlers/shared/help";
+import { quietSdkNodeWarning } from "./node-support";
 import { bundleOf, missingPackages } from "./bundles";
 import { readStackFile, RecordedResource, settled, setupMocks, stackFile, valueOf } from "./pulumi-mocks";
 
@@ -90,6 +91,7 @@ const Usage = `Usage: npm run synth [-- --stack dev] [-- --json]
 
 async function main() {
     exitOnHelp(process.argv.slice(2), Usage);
+    quietSdkNodeWarning();
     const stack = arg("stack", "dev");
     const file = stackFile(stack);
     const { config, secretKeys } = readStackFile(file);

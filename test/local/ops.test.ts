@@ -110,3 +110,26 @@ describe("ops helpers", () => {
         }
     });
 });
+
+describe("output that stays readable", () => {
+    it("GIVEN Node 20 WHEN an ops command creates AWS SDK clients THEN the SDK's Node version warning is not printed, unless asked for", () => {
+        // Prepare: a deployed-stack target whose endpoint refuses connections (the clients are created, then fail fast)
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ops-"));
+        const outputs = path.join(dir, "outputs.json");
+        fs.writeFileSync(outputs, JSON.stringify({ queueUrls: { "catch-all": "http://127.0.0.1:1/q/c", "a-default": "http://127.0.0.1:1/q/a" }, dlqUrls: { "catch-all": "http://127.0.0.1:1/q/cd", "a-default": "http://127.0.0.1:1/q/ad" }, bucketName: "b", webhookUrls: { a: "https://x/webhooks/a" } }));
+        const env: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL: "http://127.0.0.1:1", AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_MAX_ATTEMPTS: "1" };
+        delete env.NODE_NO_WARNINGS;
+        delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+        const run = (extra: NodeJS.ProcessEnv) => spawnSync(process.execPath, [path.join(repoRoot(), "dist", "scripts", "ops.js"), "status", "--aws", "--outputs", outputs], { encoding: "utf8", env: { ...env, ...extra }, timeout: 60_000 });
+
+        // Act
+        const quiet = run({});
+        const asked = run({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "false" });
+
+        // Assess
+        expect({ status: quiet.status, warned: quiet.stderr.includes("NodeVersionSupportWarning") }, quiet.stderr).to.deep.equal({ status: 1, warned: false });
+        expect(quiet.stderr).to.match(/^ops: /);
+        if (Number(process.versions.node.split(".")[0]) < 22) expect(asked.stderr, "the switch is the SDK's own").to.include("NodeVersionSupportWarning");
+        expect(asked.stdout, "warnings never reach stdout").to.not.include("NodeVersionSupportWarning");
+    });
+});
