@@ -8,7 +8,9 @@
  * one that supports Node 20) and there is nothing to do about it per command, so the local commands turn it
  * off with the SDK's own switch (AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true, read by
  * @aws-sdk/core when a client is created) and `npm start` says it once, in one line, in its banner.
- * Set AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=false to see the SDK's warning again.
+ * The switch is the SDK maintainers' documented way for those who cannot upgrade yet ("January 2027: End
+ * of Support for Node.js 20.x in AWS SDK for JavaScript", https://github.com/aws/aws-sdk-js-v3/issues/7983);
+ * @aws-sdk/core reads it as `=== "true"`. Set it to false to see the SDK's warning again.
  * Lambda functions are untouched: they run on the newest Node.js runtime @pulumi/aws offers.
  */
 
