@@ -25,6 +25,8 @@ import { writeChart } from "./chart";
 import { benchmarks } from "./sections";
 import { markdownTable, TableSection, textTable } from "./table";
 import type { Benchmark, BenchContext, Goal, SectionResult } from "./types";
+import { exitOnHelp } from "../handlers/shared/help";
+import { quietSdkNodeWarning } from "../scripts/node-support";
 
 export interface BenchResults {
     readonly figures: Record<string, number>;
@@ -49,7 +51,17 @@ export function selectSections(all: readonly Benchmark[], only: readonly string[
     return all.filter((b) => wanted.has(b.name));
 }
 
+const Usage = `Usage: npm run bench [-- --quick] [-- --only a,b] [-- --repeats N] [-- --out file.json]
+  Runs the benchmarks (bench/sections.ts), prints one table, writes bench/results.json and bench/chart.svg.
+  --quick         smaller counts, two repeats (writes bench/results.quick.json)
+  --only a,b      some sections (and what they need); writes bench/results.partial.json
+  --repeats N     repeats per measurement (default 5, --quick 2)
+  --out FILE      write the results there (and no chart)
+See docs/benchmarks.md for the method and the last results.`;
+
 async function main() {
+    exitOnHelp(process.argv.slice(2), Usage);
+    quietSdkNodeWarning();
     const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" }, repeats: { type: "string" }, out: { type: "string" } } });
     const quick = values.quick ?? false;
     const repeats = values.repeats ? Number(values.repeats) : quick ? 2 : 5;

@@ -507,7 +507,8 @@ const validMutations: Mutation[] = [
 function tokens(path: string): (string | number)[] | undefined {
     if (path === "(config)") return [];
     const out: (string | number)[] = [];
-    const re = /(?:^|\.)([A-Za-z0-9_$-]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/y;
+    // A provider's index may carry its name: `providers[2] (shopify).concurrency`.
+    const re = /(?:^|\.)([A-Za-z0-9_$-]+)|\[(\d+)\](?: \([^()\s]+\))?|\[("(?:[^"\\]|\\.)*")\]/y;
     let at = 0;
     while (at < path.length) {
         re.lastIndex = at;

@@ -45,6 +45,8 @@ import { completionsOf, eventKey, Evidence, gatherEvidence } from "./evidence";
 import type { Answer } from "./http";
 import { PipelineProcess, startProcess } from "./processes";
 import { DrillWebhook, drillWebhooks, sendAll, SendResult, webhookFactory } from "./traffic";
+import { exitOnHelp } from "../handlers/shared/help";
+import { quietSdkNodeWarning } from "../scripts/node-support";
 
 export const DrillDefaults = {
     count: 10_000,
@@ -93,7 +95,22 @@ export interface DrillResults {
     readonly logs: string | null;
 }
 
+const Usage = `Usage: npm run drill [-- --count 10000] [options]
+  The reliability drill: its own emulator, the local pipeline and a router process of its own, N signed
+  webhooks with handlers failing at random, the router killed and restarted, the emulator restarted;
+  then it reconciles every acknowledged webhook (processed once or in a DLQ) and fuzzes config validation.
+  --count N          webhooks to send (at least 30)
+  --concurrency N    senders at once
+  --fail-rate P      probability a handler call fails (0 <= P < 1)
+  --seed N           seed for failures and the fuzz
+  --fuzz N           config fuzz cases (at least 20)
+  --out FILE         results (default drill/results.json)
+  --keep             keep the run's logs and journal even when it passed
+See docs/drill.md for what it checks and the last results.`;
+
 function options() {
+    exitOnHelp(process.argv.slice(2), Usage);
+    quietSdkNodeWarning();
     const { values } = parseArgs({
         options: {
             count: { type: "string" },

@@ -250,10 +250,13 @@ export class ConfigError extends Error {
 
 export type ValidationResult = { ok: true; config: PipelineConfig } | { ok: false; problems: string[] };
 
-/** `["providers", 2, "concurrency"]` -> `providers[2].concurrency` */
-export function formatPath(path: readonly (string | number)[]): string {
-    return path.reduce<string>((out, part) => {
-        if (typeof part === "number") return `${out}[${part}]`;
+/**
+ * `["providers", 2, "concurrency"]` -> `providers[2].concurrency`. Given the config as `root`, a provider's
+ * index carries its name: `providers[2] (shopify).concurrency`, which is how a reader finds it in the stack file.
+ */
+export function formatPath(path: readonly (string | number)[], root?: unknown): string {
+    return path.reduce<string>((out, part, at) => {
+        if (typeof part === "number") return `${out}[${part}]${at === 1 && path[0] === "providers" ? nameTag(providerNameAt(root, part)) : ""}`;
         // Route patterns and lane names are keys too: `routes["invoice.*"]`, never `routes.invoice.*`.
         if (!plainPathKey.test(part)) return `${out}[${JSON.stringify(part)}]`;
         return out ? `${out}.${part}` : part;
@@ -262,6 +265,21 @@ export function formatPath(path: readonly (string | number)[]): string {
 
 /** Keys printed after a dot; any other key (empty, dots, '*', spaces, quotes) is printed quoted in brackets. */
 const plainPathKey = /^[A-Za-z0-9_$-]+$/;
+
+function providerNameAt(root: unknown, index: number): unknown {
+    const providers = isRecord(root) ? root.providers : undefined;
+    const provider = Array.isArray(providers) ? providers[index] : undefined;
+    return isRecord(provider) ? provider.name : undefined;
+}
+
+/** ` (shopify)` beside an index; nothing for a missing name or one that would garble the path (parentheses, spaces, very long). */
+function nameTag(name: unknown): string {
+    return typeof name === "string" && /^[^()\s]{1,64}$/.test(name) ? ` (${name})` : "";
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+}
 
 /** Known handler modules are passed in so validation stays pure. */
 export interface ValidateOptions {
@@ -272,14 +290,28 @@ export interface ValidateOptions {
 /**
  * Validate raw configuration (as read from stack config: `providers`, `router`, ...).
  * Returns all problems, each naming the path, the bad value where useful, and the fix.
+ *
+ * Schema problems do not hide the cross-field ones (duplicate names, routes to undeclared lanes, ...):
+ * those run on what remains of the input once every value the schema refused is set aside, so one
+ * run lists everything a user has to fix.
  */
 export function validateConfig(raw: unknown, options: ValidateOptions = {}): ValidationResult {
     const parsed = configSchema.safeParse(raw);
-    if (!parsed.success) {
-        return { ok: false, problems: parsed.error.issues.map(describeIssue) };
+    if (parsed.success) {
+        const problems = crossFieldProblems(parsed.data, options);
+        return problems.length ? { ok: false, problems } : { ok: true, config: parsed.data };
     }
-    const problems = crossFieldProblems(parsed.data, options);
-    return problems.length ? { ok: false, problems } : { ok: true, config: parsed.data };
+    const seen = new Set<string>();
+    const schemaProblems: string[] = [];
+    for (const issue of parsed.error.issues) {
+        // One problem per refused value: 1.5 for a concurrency is "not a whole number", not also "below the minimum".
+        const key = issue.code === z.ZodIssueCode.unrecognized_keys ? `${issue.path.join("\0")}\0keys` : issue.path.join("\0");
+        if (seen.has(key)) continue;
+        seen.add(key);
+        schemaProblems.push(describeIssue(issue, raw));
+    }
+    const rest = crossFieldProblems(withoutRefused(raw, parsed.error.issues), options);
+    return { ok: false, problems: [...schemaProblems, ...rest.filter((p) => !schemaProblems.includes(p))] };
 }
 
 /** Like validateConfig but throws a ConfigError listing every problem. */
@@ -289,16 +321,86 @@ export function parseConfig(raw: unknown, options: ValidateOptions = {}): Pipeli
     return result.config;
 }
 
-function describeIssue(issue: z.ZodIssue): string {
-    const where = formatPath(issue.path) || "(config)";
+/**
+ * A copy of `raw` without the values the schema refused, for the cross-field checks. What is left
+ * is of the schema's types except that required fields may be missing (see LooseConfig). A list
+ * that is too short or too long keeps its elements: each is checked on its own.
+ */
+function withoutRefused(raw: unknown, issues: readonly z.ZodIssue[]): LooseConfig {
+    const copy: unknown = raw === undefined ? undefined : JSON.parse(JSON.stringify(raw));
+    if (!isRecord(copy)) return {};
+    for (const issue of issues) {
+        if (issue.code === z.ZodIssueCode.unrecognized_keys) continue;
+        if ((issue.code === z.ZodIssueCode.too_small || issue.code === z.ZodIssueCode.too_big) && issue.type === "array") continue;
+        if (issue.path.length === 0) return {};
+        let parent: unknown = copy;
+        for (const part of issue.path.slice(0, -1)) parent = (parent as Record<string | number, unknown> | undefined)?.[part];
+        const last = issue.path[issue.path.length - 1];
+        if (Array.isArray(parent) && typeof last === "number") parent[last] = undefined; // keep the indexes the messages name
+        else if (isRecord(parent)) delete parent[last];
+    }
+    return copy as LooseConfig;
+}
+
+/** The configuration as the cross-field checks see it: schema types, but a refused required field may be missing. */
+interface LooseConfig {
+    readonly providers?: readonly (LooseProvider | undefined)[];
+    readonly router?: PipelineConfig["router"];
+    readonly archive?: PipelineConfig["archive"];
+    readonly kafka?: Omit<KafkaConfig, "sasl"> & { readonly sasl?: Partial<NonNullable<KafkaConfig["sasl"]>> };
+}
+type LooseProvider = Partial<Omit<ProviderConfig, "signature">> & { readonly signature?: Partial<NonNullable<ProviderConfig["signature"]>> };
+
+/** A refused value as it may be shown: never a secret's, never a whole object. */
+function shown(path: readonly (string | number)[], value: unknown): string | undefined {
+    if (path.some((part) => part === "secret" || part === "password")) return undefined;
+    if (value === undefined) return undefined;
+    if (value === null || typeof value === "object") return undefined; // a list or an object: its path says where
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+    let at: unknown = root;
+    for (const part of path) {
+        if (at === null || typeof at !== "object") return undefined;
+        at = (at as Record<string | number, unknown>)[part];
+    }
+    return at;
+}
+
+function describeIssue(issue: z.ZodIssue, raw: unknown): string {
+    const where = formatPath(issue.path, raw) || "(config)";
     if (issue.code === z.ZodIssueCode.unrecognized_keys) {
         return `${where}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling against the README's config reference)`;
     }
     if (issue.code === z.ZodIssueCode.invalid_type && issue.received === "undefined") {
         return `${where}: is required`;
     }
-    return `${where}: ${issue.message}`;
+    const value = shown(issue.path, valueAt(raw, issue.path));
+    if (issue.code === z.ZodIssueCode.invalid_union) {
+        // zod's own text here is "Invalid input": say what the alternative of the value's kind wants (a list's element),
+        // or else the first alternative (a secret: a string).
+        const alternatives = issue.unionErrors.map((e) => e.issues[0]).filter(Boolean);
+        const first = (alternatives.find((i) => i.code !== z.ZodIssueCode.invalid_type) ?? alternatives[0])?.message;
+        if (first) return `${where}: ${first}${value === undefined ? "" : `, got ${value}`}`;
+    }
+    if (value !== undefined && (issue.code === z.ZodIssueCode.too_small || issue.code === z.ZodIssueCode.too_big) && issue.type === "number") {
+        const bound = issue.code === z.ZodIssueCode.too_small ? `below the minimum of ${issue.minimum}` : `above the maximum of ${issue.maximum}`;
+        return `${where}: ${value} is ${bound} (${issue.message})`;
+    }
+    if (value !== undefined && issue.code === z.ZodIssueCode.invalid_type && issue.expected === "integer") {
+        return `${where}: ${value} is not a whole number (${issue.message})`;
+    }
+    // zod's default text for a wrong type ("Expected object, received null") says it less plainly than ours.
+    if (issue.code === z.ZodIssueCode.invalid_type) {
+        const message = issue.message.startsWith("Expected") ? `must be ${kindNames[issue.expected] ?? issue.expected}` : issue.message;
+        return `${where}: ${message}, got ${value ?? kindNames[issue.received] ?? issue.received}`;
+    }
+    return value === undefined ? `${where}: ${issue.message}` : `${where}: ${issue.message}, got ${value}`;
 }
+
+const kindNames: Partial<Record<string, string>> = { object: "an object", array: "a list", string: "a string", number: "a number", boolean: "true or false", null: "null" };
 
 /** Headers a provider's plugin reads; hmac headers come from config. Needed for the 10-attribute limit. */
 export function hmacOptionsOf(provider: ProviderConfig): HmacSchemeOptions | undefined {
@@ -393,48 +495,56 @@ function keyPath(base: string, key: string): string {
     return plainPathKey.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
 }
 
-function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): string[] {
+function crossFieldProblems(config: LooseConfig, options: ValidateOptions): string[] {
     const problems: string[] = [];
     const seen = new Map<string, number>();
     const workers: WorkerAt[] = [];
-    config.providers.forEach((p, i) => {
-        const at = `providers[${i}]`;
-        const first = seen.get(p.name);
-        if (p.ingress === "direct" && p.plugin !== PluginName.Hmac && getPlugin(p.plugin).handshake) {
+    (config.providers ?? []).forEach((p, i) => {
+        if (!p) return; // refused as a whole (not an object): already reported
+        const at = formatPath(["providers", i], config);
+        const pathOf = (...rest: string[]) => formatPath(["providers", i, ...rest], config);
+        const full = p as ProviderConfig;
+        const name = p.name ?? `#${i}`;
+        const first = p.name === undefined ? undefined : seen.get(p.name);
+        if (p.ingress === "direct" && p.plugin !== undefined && p.plugin !== PluginName.Hmac && getPlugin(p.plugin).handshake) {
             problems.push(`${at}.ingress: plugin ${p.plugin} answers a handshake, which only the ingress function can do (remove ingress or set it to function)`);
         }
         if (p.name === "ingress") problems.push(`${at}.name: "ingress" is reserved (claims/ingress/ holds the ingress functions' claim checks; pick another name)`);
         if (first !== undefined) problems.push(`${at}.name: "${p.name}" is already used by providers[${first}] (names must be unique; they are the URL path)`);
-        else seen.set(p.name, i);
+        else if (p.name !== undefined) seen.set(p.name, i);
 
         if (p.plugin === PluginName.Hmac) {
             if (!p.signature) problems.push(`${at}.signature: is required when plugin is hmac (header, algorithm, encoding)`);
             if (p.eventIdPath && p.eventIdHeader) problems.push(`${at}.eventIdHeader: conflicts with eventIdPath (set one of them)`);
             if (p.eventTypePath && p.eventTypeHeader) problems.push(`${at}.eventTypeHeader: conflicts with eventTypePath (set one of them)`);
-            const delivers = [p, ...Object.values(p.lanes ?? {})].some((s) => destinationOf(p, s));
+            const delivers = [p, ...Object.values(p.lanes ?? {})].some((s) => destinationOf(full, s));
             const headers = new Set([p.signature?.header, p.signature?.timestampHeader, p.eventIdHeader, p.eventTypeHeader, delivers ? "content-type" : undefined].filter(Boolean).map((h) => h!.toLowerCase()));
             const room = Limits.sqsMaxAttributes - Limits.envelopeAttributes;
             if (headers.size > room) problems.push(`${at}: declares ${headers.size} headers, at most ${room} fit in SQS message attributes`);
-        } else {
+        } else if (p.plugin !== undefined) {
             for (const key of hmacOnlyKeys) {
                 if (p[key] !== undefined) problems.push(`${at}.${key}: only applies to plugin hmac (plugin is ${p.plugin}; remove it)`);
             }
         }
 
-        const laneNames = new Set<string>([LaneName.Default, ...Object.keys(p.lanes ?? {})]);
-        for (const name of Object.keys(p.lanes ?? {})) {
-            const lanePath = formatPath(["providers", i, "lanes", name]);
+        const named = Object.keys(p.lanes ?? {});
+        const laneNames = new Set<string>([LaneName.Default, ...named]);
+        for (const name of named) {
+            const lanePath = pathOf("lanes", name);
             if (name === LaneName.Default || name === LaneName.Drop) problems.push(`${lanePath}: "${name}" is reserved (configure the default lane on the provider itself)`);
             else if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name) || name.length > Limits.maxLaneNameLength) {
                 problems.push(`${lanePath}: lane names must be lowercase letters, digits and '-', at most ${Limits.maxLaneNameLength} characters`);
             }
         }
         for (const [pattern, lane] of Object.entries(p.routes ?? {})) {
-            if (lane !== LaneName.Drop && !laneNames.has(lane)) {
-                problems.push(`${formatPath(["providers", i, "routes", pattern])}: lane "${lane}" is not declared (use default, drop, or one of providers[${i}].lanes: ${[...laneNames].join(", ")})`);
-            }
+            if (lane === LaneName.Drop || laneNames.has(lane)) continue;
+            problems.push(
+                named.length === 0
+                    ? `${pathOf("routes", pattern)}: lane "${lane}" is not declared: this provider has no named lanes, only default (declare it under ${pathOf("lanes", lane)}, or route to default or drop)`
+                    : `${pathOf("routes", pattern)}: lane "${lane}" is not declared (use default, drop, or one of ${at}.lanes: ${[...laneNames].join(", ")})`,
+            );
         }
-        const settings: [string, LaneSettings][] = [[at, p], ...Object.entries(p.lanes ?? {}).map(([n, l]) => [formatPath(["providers", i, "lanes", n]), l] as [string, LaneSettings])];
+        const settings: [string, LaneSettings][] = [[at, p], ...Object.entries(p.lanes ?? {}).map(([n, l]) => [pathOf("lanes", n), l] as [string, LaneSettings])];
         for (const [where, s] of settings) {
             const ordering = s.ordering ?? p.ordering ?? ProviderDefaults.ordering;
             const batch = s.batchSize ?? p.batchSize;
@@ -446,11 +556,12 @@ function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): s
             if (handler && options.handlers && !options.handlers.includes(handler)) {
                 problems.push(`${where}.handler: "${handler}" is not a module in handlers/app (known: ${options.handlers.join(", ")})`);
             }
-            problems.push(...deliveryProblems(where, p, s));
-            problems.push(...workerSettingsProblems(where, p.name, s));
+            // What the schema refused is gone from `p` (already reported); these checks read only optional fields.
+            problems.push(...deliveryProblems(where, full, s));
+            problems.push(...workerSettingsProblems(where, name, s));
         }
-        problems.push(...laneWorkerProblems(p, settings));
-        workers.push(...settings.map(([where, s], n) => ({ where, provider: p.name, settings: n === 0 ? s : resolveLaneSettings(p, s) })));
+        problems.push(...laneWorkerProblems(full, settings));
+        workers.push(...settings.map(([where, s], n) => ({ where, provider: name, settings: n === 0 ? s : resolveLaneSettings(full, s) })));
     });
     const a = config.archive;
     const transitionDays = a?.transitionDays ?? ArchiveDefaults.transitionDays;
@@ -471,6 +582,6 @@ function crossFieldProblems(config: PipelineConfig, options: ValidateOptions): s
     if (k && k.mode !== "external" && k.brokers) problems.push(`kafka.brokers: only applies when kafka.mode is external (mode is ${k.mode ?? "msk-serverless"})`);
     if (k?.replicationFactor !== undefined && k.mode !== "external") problems.push(`kafka.replicationFactor: only applies when kafka.mode is external (MSK Serverless sets its own)`);
     if (k?.vpcId && !k.subnetIds) problems.push(`kafka.subnetIds: is required when kafka.vpcId is set`);
-    if (k?.sasl && k.sasl.mechanism !== "aws-iam" && (!k.sasl.username || !k.sasl.password)) problems.push(`kafka.sasl: username and password are required for ${k.sasl.mechanism}`);
+    if (k?.sasl?.mechanism && k.sasl.mechanism !== "aws-iam" && (!k.sasl.username || !k.sasl.password)) problems.push(`kafka.sasl: username and password are required for ${k.sasl.mechanism}`);
     return problems;
 }

@@ -162,7 +162,7 @@ export function readStackFile(file: string): { config: Record<string, string>; s
     try {
         doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
     } catch (err) {
-        throw new StackFileError(`stack file ${file}: ${(err as Error).message}`);
+        throw new StackFileError(`${file}: is not valid YAML: ${(err as Error).message}`);
     }
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];

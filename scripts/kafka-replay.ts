@@ -12,6 +12,8 @@
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { consumerLaneOf, kafkaCliUsage, kafkaRuntimeOf, KafkaCliOptions, laneFromStack, parseKafkaCliArgs, processorOf, stderrLogger } from "../handlers/kafka/cli";
 import { replayLane } from "../handlers/kafka/replay";
+import { exitOnHelp } from "../handlers/shared/help";
+import { quietSdkNodeWarning } from "./node-support";
 import type { HandlerLogger } from "../handlers/shared/logger";
 import type { LaneModel } from "../model/pipeline";
 
@@ -51,7 +53,15 @@ export async function runReplayCli(argv: readonly string[], out: (line: string) 
     }
 }
 
+const Usage = `Usage: npm run kafka:replay -- --lane <provider>-<lane> (--from <ISO time> | --offset <n>) [--partition p] [--group name] [options]
+  Re-consumes a Kafka lane from a time or an offset with the lane's handler, until the end offsets of when
+  the replay began. Events processed before are skipped by idempotency.
+  Connection, table and bucket options are kafka:consume's (npm run kafka:consume -- --help).
+Prints the plan and the outcome as JSON on stdout.`;
+
 if (require.main === module) {
+    exitOnHelp(process.argv.slice(2), Usage);
+    quietSdkNodeWarning();
     runReplayCli(process.argv.slice(2)).then(
         (code) => process.exit(code),
         (err) => {

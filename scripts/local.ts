@@ -15,8 +15,9 @@
  * Environment: PORT (default 8787); LOCAL_VISIBILITY_TIMEOUT_SECONDS (or
  * --visibility-timeout: a failed message becomes visible again after that many
  * seconds instead of the queue's 6x-timeout visibility, so retries and the DLQ
- * show within seconds; the queues themselves keep the model's visibility, so a
- * batch that runs long is never delivered twice);
+ * show within seconds; default 5, `deployed` keeps each queue's own visibility
+ * as on AWS; the queues themselves keep the model's visibility, so a batch
+ * that runs long is never delivered twice);
  * AWS_ENDPOINT_URL or --endpoint (use that emulator instead of starting moto,
  * as the tests do); KAFKA_BROKERS or --kafka-brokers (stacks with Kafka lanes:
  * use those brokers instead of starting one); WEBHOOK_SECRET_<NAME> (a provider's signing secret; otherwise one is
@@ -32,6 +33,8 @@
  * batches in flight, stop moto, exit 0.
  */
 import { parseArgs } from "util";
+import { exitOnHelp } from "../handlers/shared/help";
+import { nodeSupportNote, quietSdkNodeWarning } from "./node-support";
 import { failEnvName } from "../local/failure-switch";
 import { createLocalLogger } from "../local/log";
 import { LocalPipeline, startLocalPipeline } from "../local/pipeline";
@@ -53,6 +56,62 @@ function workerSettingsLines(lanes: readonly LaneModel[]): string[] {
     });
 }
 
+const Usage = `Usage: npm start [-- options]   (or node dist/scripts/local.js [options])
+  The whole pipeline on this machine: moto (SQS, S3, DynamoDB, Secrets Manager), Kafka when a lane needs it,
+  the HTTP edge, the router and every lane's worker, with the handlers of the stack file.
+  --stack dev|path/to/Pulumi.x.yaml   stack file (default dev)
+  --port N                            HTTP port (default PORT or 8787)
+  --visibility-timeout SECONDS|deployed
+                                      how soon a failed message is delivered again: default 5 s locally, so
+                                      retries and the DLQ show within a minute; "deployed" keeps each queue's
+                                      own visibility (6x the worker timeout), as on AWS
+                                      (or LOCAL_VISIBILITY_TIMEOUT_SECONDS)
+  --prefix NAME                       resource name prefix (default local)
+  --endpoint URL                      use this AWS emulator instead of starting moto (or AWS_ENDPOINT_URL)
+  --kafka-brokers host:port,...       use these brokers instead of starting Kafka (or KAFKA_BROKERS)
+  --without router | --only router [--report-to URL]   the router in a process of its own
+Environment: WEBHOOK_SECRET_<NAME>, WEBHOOK_FAIL_<NAME>=1, WEBHOOK_FAIL_RATE, WEBHOOK_FAIL_SEED,
+  WEBHOOK_HANDLER_JOURNAL, WEBHOOK_PIPELINE_LOCAL_DIR, POWERTOOLS_LOG_LEVEL (see scripts/local.ts).
+Ctrl-C stops everything.`;
+
+/** Seconds before a failed message is delivered again locally, unless told otherwise (see retryDelayOf). */
+export const LocalRetryDelaySeconds = 5;
+
+/**
+ * The local retry delay: `--visibility-timeout` / LOCAL_VISIBILITY_TIMEOUT_SECONDS in seconds, `deployed` for each
+ * queue's own visibility (undefined: the poller leaves it alone), else LocalRetryDelaySeconds. With the deployed
+ * timing, the README's "break a handler" walkthrough takes acme's 8 receives x 180 s = 24 minutes to reach the DLQ.
+ */
+export function retryDelayOf(value: string | undefined): number | undefined {
+    if (value === undefined || value === "") return LocalRetryDelaySeconds;
+    if (value === "deployed") return undefined;
+    const n = positive(value, "--visibility-timeout / LOCAL_VISIBILITY_TIMEOUT_SECONDS");
+    return n;
+}
+
+/** The banner's retry line. */
+export function retryLine(retryDelaySeconds: number | undefined): string {
+    return retryDelaySeconds === undefined
+        ? "  retries: each queue's own visibility timeout, as deployed (6x the worker timeout)"
+        : `  retries: a failed message is delivered again after ${retryDelaySeconds} s (local timing; --visibility-timeout deployed uses each queue's own, as on AWS)`;
+}
+
+/** What a lane's messages end in: its handler module, or its destination (with its rate limit). */
+function laneTarget(l: Pick<LaneModel, "handler" | "destination">): string {
+    const d = l.destination;
+    return d ? `destination ${d.method} ${d.url}${d.rateLimitPerSecond ? ` at ${d.rateLimitPerSecond}/s` : ""}` : `handler ${l.handler}`;
+}
+
+/** The banner's lane table: one row per lane; `target` is what the lane's messages end in. */
+export function laneTable(lanes: readonly Pick<LaneModel, "id" | "kind" | "ordering" | "concurrency" | "maxReceiveCount" | "handler" | "destination">[]): string[] {
+    const rows = [
+        ["lane", "kind", "workers", "tries", "target"],
+        ...lanes.map((l) => [l.id, l.kind === "kafka" ? "kafka" : l.ordering ? "sqs fifo" : "sqs", String(l.concurrency), String(l.maxReceiveCount), laneTarget(l)]),
+    ];
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    return rows.map((r) => `    ${r.map((cell, c) => (c === 2 || c === 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd()}`);
+}
+
 /** How long a stop may wait for batches in flight before it gives up. */
 const StopGraceMs = 30_000;
 
@@ -72,24 +131,24 @@ function positive(value: string | undefined, what: string): number | undefined {
     return n;
 }
 
-function banner(pipeline: LocalPipeline, startedMoto: boolean): string {
+function banner(pipeline: LocalPipeline, startedMoto: boolean, retryDelaySeconds: number | undefined): string {
     const { model } = pipeline.stack;
     const width = Math.max(...model.providers.map((p) => p.name.length));
     const lines = [
         `webhook pipeline ready at ${pipeline.url} (stack ${pipeline.stack.stack}, ${(pipeline.timings.totalMs / 1000).toFixed(1)} s)`,
         `  emulator: ${pipeline.endpoint}${startedMoto ? " (moto, started here)" : " (given)"}`,
+        ...[nodeSupportNote()].filter((n) => n !== undefined).map((n) => `  ${n}`),
+        retryLine(retryDelaySeconds),
         ...(pipeline.routerHere ? [] : [`  router: not in this process; start it with --only router --endpoint ${pipeline.endpoint} --report-to ${pipeline.url} (same --stack, --prefix, secrets)`]),
         ...(pipeline.failures.rate > 0 ? [`  handlers fail at random: ${pipeline.failures.rate} of calls (seed ${pipeline.failures.seed})`] : []),
         ...(pipeline.journal ? [`  handler journal: ${pipeline.journal}`] : []),
         "  providers:",
         ...model.providers.map((p) => {
-            const lanes = model.lanes
-                .filter((l) => l.provider === p.name)
-                .map((l) => `${l.name}${l.kind === "kafka" ? " (kafka)" : l.ordering ? " (fifo)" : ""} x${l.concurrency}${l.destination ? ` -> ${l.destination.method} ${l.destination.url}${l.destination.rateLimitPerSecond ? ` at ${l.destination.rateLimitPerSecond}/s` : ""}` : ""}`)
-                .join(", ");
             const failing = pipeline.failures.failing(p.name) ? `  [handler failing: ${failEnvName(p.name)}]` : "";
-            return `    ${p.name.padEnd(width)}  POST ${pipeline.url}${p.path}   lanes: ${lanes}${failing}`;
+            return `    ${p.name.padEnd(width)}  POST ${pipeline.url}${p.path}${failing}`;
         }),
+        "  lanes:",
+        ...laneTable(model.lanes),
     ];
     if (pipeline.stack.generated.length) {
         lines.push(`  development secrets (generated, kept in ${secretsFile()}; set WEBHOOK_SECRET_<NAME> to use your own):`);
@@ -119,6 +178,8 @@ function banner(pipeline: LocalPipeline, startedMoto: boolean): string {
 }
 
 async function main(): Promise<number> {
+    exitOnHelp(process.argv.slice(2), Usage);
+    quietSdkNodeWarning();
     const { values } = parseArgs({
         options: {
             stack: { type: "string", default: "dev" },
@@ -137,7 +198,7 @@ async function main(): Promise<number> {
     if (only && without) throw new Error("--only and --without exclude each other");
     if (values["report-to"] && !only) throw new Error("--report-to goes with --only router");
     const port = positive(values.port ?? process.env.PORT, "--port / PORT") ?? 8787;
-    const retryDelaySeconds = positive(values["visibility-timeout"] ?? process.env.LOCAL_VISIBILITY_TIMEOUT_SECONDS, "--visibility-timeout / LOCAL_VISIBILITY_TIMEOUT_SECONDS");
+    const retryDelaySeconds = retryDelayOf(values["visibility-timeout"] ?? process.env.LOCAL_VISIBILITY_TIMEOUT_SECONDS);
     const endpoint = values.endpoint ?? (process.env.AWS_ENDPOINT_URL || undefined);
     const brokers = (values["kafka-brokers"] ?? process.env.KAFKA_BROKERS ?? "").split(",").map((b) => b.trim()).filter(Boolean);
 
@@ -154,7 +215,7 @@ async function main(): Promise<number> {
         stoppable = router;
     } else {
         const pipeline = await startLocalPipeline({ stack: values.stack, port, prefix: values.prefix, endpoint, kafkaBrokers: brokers.length ? brokers : undefined, retryDelaySeconds, router: without !== "router", logger: createLocalLogger() });
-        console.log(banner(pipeline, !endpoint));
+        console.log(banner(pipeline, !endpoint, retryDelaySeconds));
         stoppable = pipeline;
     }
 
@@ -193,10 +254,12 @@ async function main(): Promise<number> {
     });
 }
 
-main().then(
-    (code) => process.exit(code),
-    (err: Error) => {
-        process.stderr.write(`npm start: ${err?.message ?? String(err)}\n`);
-        process.exit(1);
-    },
-);
+if (require.main === module) {
+    main().then(
+        (code) => process.exit(code),
+        (err: Error) => {
+            process.stderr.write(`npm start: ${err?.message ?? String(err)}\n`);
+            process.exit(1);
+        },
+    );
+}

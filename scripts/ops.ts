@@ -1,7 +1,7 @@
 /**
  * `npm run ops -- <command>`: operating the pipeline, locally or on AWS.
  *
- *   replay   --provider <name> --from <time> --to <time> [--dry-run] [--force] [--json]
+ *   replay   [--provider <name>] --from <time> [--to <time>] [--dry-run] [--force] [--json]
  *   redrive  --provider <name> [--lane <lane>] [--json]
  *   redrive  --catch-all [--json]       requests the router failed (their DLQ), back to the router
  *   status   [--provider <name>] [--peek] [--json]
@@ -10,42 +10,109 @@
  * Against the running `npm start` by default (its state file, .cache/local/state.json);
  * with `--aws --outputs outputs.json` against a deployed stack
  * (`pulumi stack output --json > outputs.json`; credentials and region from the usual AWS settings).
- * Times are ISO 8601 (`2026-11-23T14:00:00Z`), `now`, or relative (`-15m`, `-2h`, `-1d`).
+ * Times are ISO 8601 (`2026-11-23T14:00:00Z`), `now`, relative (`-30s`, `-15m`, `-2h`, `-1d`) or epoch
+ * milliseconds; `--to` defaults to now. Without `--provider`, replay covers every provider (its plan says so).
  */
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
+import { helpRequested } from "../handlers/shared/help";
+import { quietSdkNodeWarning } from "./node-support";
 import { toMermaid, toSvg } from "../local/diagram";
 import { progressBar } from "../local/ops/progress";
 import { redrive } from "../local/ops/redrive";
-import { replay } from "../local/ops/replay";
+import { replay, ReplaySummary } from "../local/ops/replay";
 import { formatQueueStatus, queueStatus } from "../local/ops/status";
 import { catchAllLane, lanesOf, OpsTarget, readStackOutputs, targetFromLocalState, targetFromOutputs } from "../local/ops/target";
 import { loadStackModel } from "../local/stack";
 import { readLocalState } from "../local/state";
 
-const Usage = `usage: npm run ops -- <command> [options]
-  replay   --provider <name> --from <time> --to <time> [--dry-run] [--force] [--json]
-  redrive  --provider <name> [--lane <lane>] [--json]
-  redrive  --catch-all [--json]
-  status   [--provider <name>] [--peek] [--json]
-  diagram  [--stack dev|path/to/Pulumi.x.yaml] [--out file.svg|file.mmd] [--title text]
-Target: the running \`npm start\` (default), or --aws --outputs <pulumi stack output --json file>.
-Times: ISO 8601, now, or -15m / -2h / -1d.`;
+/** Each command's usage, for `ops <command> --help` and its usage errors. */
+const CommandUsage = {
+    replay: `Usage: npm run ops -- replay [--provider <name>] --from <time> [--to <time>] [--dry-run] [--force] [--json]
+  Re-injects archived requests received in [from, to] into the catch-all queue, byte for byte; the router
+  verifies them again and the worker's idempotency skips events processed before (--force runs them again).
+  Without --provider every provider is replayed (the plan's first line says so); --to defaults to now.
+  --dry-run lists what would be replayed and sends nothing.`,
+    redrive: `Usage: npm run ops -- redrive --provider <name> [--lane <lane>] [--json]
+       npm run ops -- redrive --catch-all [--json]
+  Moves a provider's lane DLQs (or one lane's) back to their queues; --catch-all moves the router's DLQ
+  back to the router.`,
+    status: `Usage: npm run ops -- status [--provider <name>] [--peek] [--json]
+  Queue and DLQ depths per lane; --peek shows the oldest DLQ messages without taking them.`,
+    diagram: `Usage: npm run ops -- diagram [--stack dev|path/to/Pulumi.x.yaml] [--out file.svg|file.mmd] [--title text]
+  The stack's pipeline as Mermaid on stdout, or written as SVG / Mermaid.`,
+} as const;
+
+const Common = `Target: the running \`npm start\` (default), or --aws --outputs <pulumi stack output --json file>.
+Times: ISO 8601 (2026-11-23T14:00:00Z), now, -30s / -15m / -2h / -1d before now, or epoch milliseconds.`;
+
+const Usage = `Usage: npm run ops -- <command> [options]     (npm run ops -- <command> --help for one command)
+${Object.values(CommandUsage)
+    .map((u) => u.split("\n").filter((l) => l.startsWith("Usage:") || l.startsWith("       npm")).map((l) => `  ${l.replace(/^(Usage: | {7})npm run ops -- /, "")}`).join("\n"))
+    .join("\n")}
+${Common}`;
 
 class UsageError extends Error {
     public readonly name = "UsageError";
 }
 
-/** ISO 8601, `now`, or `-<n><s|m|h|d>` before now; epoch ms. */
+/** ISO 8601, `now`, `-<n><s|m|h|d>` before now, or epoch milliseconds; returns epoch ms. */
 export function parseTime(text: string | undefined, what: string, now = Date.now()): number {
     if (!text) throw new UsageError(`${what} is required`);
     if (text === "now") return now;
     const relative = /^-(\d+)([smhd])$/.exec(text);
     if (relative) return now - Number(relative[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as "s" | "m" | "h" | "d"];
+    // Epoch milliseconds (what the archive's receivedAt holds); a plain year such as 2026 is ISO, not ms.
+    if (/^\d{10,}$/.test(text)) return Number(text);
     const t = Date.parse(text);
-    if (!Number.isFinite(t)) throw new UsageError(`${what} "${text}" is not a time (ISO 8601 like 2026-11-23T14:00:00Z, now, or -15m)`);
+    if (!Number.isFinite(t)) throw new UsageError(`${what} "${text}" is not a time (ISO 8601 like 2026-11-23T14:00:00Z, now, -15m, or epoch milliseconds)`);
     return t;
+}
+
+/** The options of every ops command; `string` ones take a value. */
+const OpsOptions = {
+    provider: { type: "string" },
+    lane: { type: "string" },
+    "catch-all": { type: "boolean", default: false },
+    from: { type: "string" },
+    to: { type: "string" },
+    "dry-run": { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    peek: { type: "boolean", default: false },
+    aws: { type: "boolean", default: false },
+    outputs: { type: "string" },
+    stack: { type: "string", default: "dev" },
+    out: { type: "string" },
+    title: { type: "string" },
+} as const;
+
+/**
+ * Parse an ops command's options. node's parseArgs refuses `--from -15m` ("argument is ambiguous": the value
+ * looks like an option), so a value that starts with `-` and a digit is joined to its option first (`--from=-15m`).
+ */
+export function parseOpsArgs(args: readonly string[]) {
+    const joined: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+        const name = /^--([a-z-]+)$/.exec(args[i])?.[1];
+        const takesValue = name !== undefined && (OpsOptions as Record<string, { type: string }>)[name]?.type === "string";
+        if (takesValue && i + 1 < args.length && /^-\d/.test(args[i + 1])) {
+            joined.push(`${args[i]}=${args[i + 1]}`);
+            i += 1;
+        } else joined.push(args[i]);
+    }
+    try {
+        return parseArgs({ args: joined, options: OpsOptions }).values;
+    } catch (err) {
+        throw new UsageError((err as Error).message);
+    }
+}
+
+/** The plan's first line: what will be replayed, said before anything is sent. */
+export function replayPlan(provider: string | undefined, providers: readonly string[], from: number, to: number, toIsNow: boolean, dryRun: boolean): string {
+    const who = provider ? `provider ${provider}` : `EVERY provider (no --provider given): ${providers.join(", ")}`;
+    return `replay plan: ${who}, requests received ${new Date(from).toISOString()} .. ${new Date(to).toISOString()}${toIsNow ? " (now)" : ""}${dryRun ? " [dry run: nothing will be sent]" : ""}`;
 }
 
 function target(values: { aws?: boolean; outputs?: string }): OpsTarget {
@@ -58,56 +125,51 @@ function target(values: { aws?: boolean; outputs?: string }): OpsTarget {
 
 async function main(argv: string[]): Promise<number> {
     const [command, ...rest] = argv;
-    const parse = () => parseArgs({
-        args: rest,
-        options: {
-            provider: { type: "string" },
-            lane: { type: "string" },
-            "catch-all": { type: "boolean", default: false },
-            from: { type: "string" },
-            to: { type: "string" },
-            "dry-run": { type: "boolean", default: false },
-            force: { type: "boolean", default: false },
-            json: { type: "boolean", default: false },
-            peek: { type: "boolean", default: false },
-            aws: { type: "boolean", default: false },
-            outputs: { type: "string" },
-            stack: { type: "string", default: "dev" },
-            out: { type: "string" },
-            title: { type: "string" },
-        },
-    });
-    let values: ReturnType<typeof parse>["values"];
-    try {
-        values = parse().values;
-    } catch (err) {
-        throw new UsageError((err as Error).message);
+    if (helpRequested(argv)) {
+        const one = (CommandUsage as Record<string, string>)[command];
+        console.log(one ? `${one}\n${Common}` : Usage);
+        return 0;
     }
+    quietSdkNodeWarning(); // see scripts/node-support.ts
+    const values = parseOpsArgs(rest);
     const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
     switch (command) {
         case "replay": {
-            if (!values.provider) throw new UsageError("replay needs --provider <name>");
+            const t = target(values);
             const from = parseTime(values.from, "--from");
-            const to = parseTime(values.to, "--to");
-            const summary = await replay(target(values), {
-                provider: values.provider,
-                from,
-                to,
-                dryRun: values["dry-run"],
-                force: values.force,
-                progress: values["dry-run"] ? undefined : progressBar(`replay ${values.provider}`),
-            });
-            if (values.json) print(summary);
-            else {
-                if (summary.dryRun) for (const r of summary.requests) console.log(`${r.receivedAt}  ${r.eventType ?? "?"}  ${r.eventId ?? "?"}  ${r.bytes} B  ${r.pointer}`);
-                console.log(
-                    `replay ${summary.provider} ${summary.from} .. ${summary.to}: found ${summary.found}, replayed ${summary.replayed}, skipped ${summary.skipped}, failed ${summary.failed} (${summary.objects} archive objects)` +
-                        (summary.dryRun ? " [dry run: nothing sent]" : "") +
-                        (summary.replayed && !summary.force ? "\nevents processed before are skipped by the worker's idempotency (see duplicates in status); --force runs them again" : ""),
+            const to = values.to === undefined ? Date.now() : parseTime(values.to, "--to");
+            // Without --provider every provider is replayed; the plan's first line says so before anything is sent.
+            const providers = values.provider ? [values.provider] : [...t.providers];
+            const plan = replayPlan(values.provider, providers, from, to, values.to === undefined, values["dry-run"]);
+            if (!values.json) console.log(plan);
+            const summaries: ReplaySummary[] = [];
+            for (const provider of providers) {
+                summaries.push(
+                    await replay(t, {
+                        provider,
+                        from,
+                        to,
+                        dryRun: values["dry-run"],
+                        force: values.force,
+                        progress: values["dry-run"] || values.json ? undefined : progressBar(`replay ${provider}`),
+                    }),
                 );
-                for (const r of summary.requests.filter((q) => q.error)) console.error(`failed: ${r.pointer}: ${r.error}`);
             }
-            return summary.failed ? 1 : 0;
+            if (values.json) print(values.provider ? summaries[0] : { plan, providers, summaries });
+            else {
+                for (const summary of summaries) {
+                    if (summary.dryRun) for (const r of summary.requests) console.log(`${r.receivedAt}  ${r.eventType ?? "?"}  ${r.eventId ?? "?"}  ${r.bytes} B  ${r.pointer}`);
+                    console.log(
+                        `replay ${summary.provider} ${summary.from} .. ${summary.to}: found ${summary.found}, replayed ${summary.replayed}, skipped ${summary.skipped}, failed ${summary.failed} (${summary.objects} archive objects)` +
+                            (summary.dryRun ? " [dry run: nothing sent]" : ""),
+                    );
+                    for (const r of summary.requests.filter((q) => q.error)) console.error(`failed: ${r.pointer}: ${r.error}`);
+                }
+                if (summaries.some((s) => s.replayed) && !values.force) {
+                    console.log("events processed before are skipped by the worker's idempotency (see duplicates in status); --force runs them again");
+                }
+            }
+            return summaries.some((s) => s.failed) ? 1 : 0;
         }
         case "redrive": {
             if (!values.provider && !values["catch-all"]) throw new UsageError("redrive needs --provider <name> (a provider's lanes) or --catch-all (the router's DLQ)");

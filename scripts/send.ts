@@ -11,9 +11,16 @@
  */
 import * as fs from "fs";
 import { parseArgs } from "util";
+import { exitOnHelp } from "../handlers/shared/help";
 import { getPlugin } from "../providers";
 import { loadLocalStack } from "../local/stack";
 import { LocalState, readLocalState } from "../local/state";
+
+const Usage = `Usage: npm run send -- <provider> [payload.json] [--count N] [--port P] [--stack S] [--forge]
+  Signs a webhook as the provider would and posts it to the local pipeline (the running npm start,
+  else --port / PORT / 8787 with --stack, default dev). Without a payload file the provider's sample is sent.
+  --count N    send N of them (default 1)
+  --forge      sign with a wrong secret (watch quarantine work)`;
 
 function running(): LocalState | undefined {
     try {
@@ -24,6 +31,7 @@ function running(): LocalState | undefined {
 }
 
 async function main() {
+    exitOnHelp(process.argv.slice(2), Usage);
     const { values, positionals } = parseArgs({
         allowPositionals: true,
         options: { stack: { type: "string" }, count: { type: "string", default: "1" }, port: { type: "string" }, forge: { type: "boolean", default: false } },
@@ -33,7 +41,7 @@ async function main() {
     const state = values.port === undefined && values.stack === undefined && !process.env.PORT ? running() : undefined;
     const local = loadLocalStack(state?.stackFile ?? values.stack ?? "dev");
     if (!providerName) {
-        console.error(`usage: npm run send -- <provider> [payload.json] [--count N] [--port P] [--forge]\nproviders: ${local.model.providers.map((p) => p.name).join(", ")}`);
+        console.error(`${Usage}\nproviders: ${local.model.providers.map((p) => p.name).join(", ")}`);
         process.exit(2);
     }
     const provider = local.model.providers.find((p) => p.name === providerName);

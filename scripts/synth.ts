@@ -1,14 +1,20 @@
 /**
  * `npm run synth -- --stack dev`: run the Pulumi program under Pulumi's mock
  * runtime with that stack's config, and print what `pulumi up` would create:
- * resources per provider and each function's zip size. No cloud, no CLI.
+ * per provider and lane the queue and DLQ (kind, retention, visibility, max
+ * receive count), the worker (runtime, memory, timeout, concurrency, batch),
+ * the IAM actions its role gets by resource, and the alarms (scripts/synth-plan.ts);
+ * then resources per provider and each function's zip size. No cloud, no CLI.
  *
- * Options: --stack <name or path to a stack file> (default dev), --json (machine-readable output).
+ * Options: --stack <name or path to a stack file> (default dev), --json (all of it, sorted, no timings).
  */
 import * as path from "path";
 import { performance } from "perf_hooks";
+import { exitOnHelp } from "../handlers/shared/help";
+import { quietSdkNodeWarning } from "./node-support";
 import { bundleOf, missingPackages } from "./bundles";
 import { loadStackFile } from "../model/stack-config";
+import { formatPlan, synthPlan } from "./synth-plan";
 import { RecordedResource, settled, setupMocks, valueOf } from "./pulumi-mocks";
 
 export interface SynthResult {
@@ -41,6 +47,8 @@ export async function synth(stack: string, config: Record<string, string>, secre
         const bundle = await bundleOf(fn);
         functions.push({ name: fn.name, zipBytes: bundle.zipBytes, rawBytes: bundle.rawBytes, files: bundle.files, missing: missingPackages(bundle) });
     }
+    // Registration order depends on when each Output resolved: sort, so two runs print the same.
+    functions.sort((a, b) => a.name.localeCompare(b.name));
     return {
         stack,
         seconds: (performance.now() - started) / 1000,
@@ -69,6 +77,8 @@ function printTable(result: SynthResult) {
     }
     const total = result.resources.filter((r) => !r.type.startsWith("pulumi:")).length;
     console.log(`Stack ${result.stack}: ${total} resources (synthesized offline in ${result.seconds.toFixed(2)} s)\n`);
+    console.log(formatPlan(synthPlan(result.resources, result.outputs)).join("\n"));
+    console.log("\nResources by provider:");
     for (const [group, counts] of [...groups].sort(([a], [b]) => (a === "(shared)" ? -1 : b === "(shared)" ? 1 : a.localeCompare(b)))) {
         const list = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([t, n]) => `${t} x${n}`);
         console.log(`${group.padEnd(14)} ${list.join(", ")}`);
@@ -82,11 +92,21 @@ function printTable(result: SynthResult) {
     for (const [p, u] of Object.entries((result.outputs.webhookUrls as Record<string, string>) ?? {})) console.log(`  ${p.padEnd(14)} ${u}`);
 }
 
+const Usage = `Usage: npm run synth [-- --stack dev] [-- --json]
+  Runs the Pulumi program under Pulumi's mock runtime with the stack's config (no cloud, no CLI, no
+  credentials) and prints what \`pulumi up\` would create.
+  --stack NAME|PATH   a stack name (Pulumi.<NAME>.yaml beside Pulumi.yaml; default dev) or a path to a stack file
+  --json         everything, machine-readable, in a stable order`;
+
 async function main() {
+    exitOnHelp(process.argv.slice(2), Usage);
+    quietSdkNodeWarning();
     const { name: stack, config, secretKeys } = loadStackFile(arg("stack", "dev"));
     const result = await synth(stack, config, secretKeys);
     if (process.argv.includes("--json")) {
-        console.log(JSON.stringify({ stack, seconds: result.seconds, resources: result.resources.length, functions: result.functions, outputs: result.outputs }, null, 2));
+        // No timings: the same stack gives the same JSON, so it can be diffed between commits.
+        const resources = result.resources.filter((r) => !r.type.startsWith("pulumi:")).length;
+        console.log(JSON.stringify({ stack, resources, plan: synthPlan(result.resources, result.outputs), functions: result.functions, outputs: result.outputs }, null, 2));
     } else {
         printTable(result);
     }

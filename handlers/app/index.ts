@@ -1,6 +1,6 @@
 /**
  * Handler modules by name: `handler: <name>` on a provider or lane picks one.
- * Add yours here (see the README, "Your handler").
+ * Add yours here (see the README, "Writing a handler").
  */
 import { log } from "./log";
 import type { WebhookHandler } from "./types";

@@ -28,6 +28,7 @@ import { ConfigError, validateConfig } from "../../model/config";
 import { buildPipelineModel, LaneModel } from "../../model/pipeline";
 import type { KafkaRuntime, KafkaSaslRuntime } from "../../model/runtime-config";
 import { loadStackFile } from "../../model/stack-config";
+import { exitOnHelp } from "../shared/help";
 import type { HandlerLogger } from "../shared/logger";
 import { createLaneProcessor } from "../worker/worker";
 import { KafkaDefaults } from "./constants";
@@ -224,7 +225,17 @@ export async function runConsumerCli(argv: readonly string[]): Promise<number> {
     }
 }
 
+export const ConsumerUsage = `Usage: npm run kafka:consume -- --lane <provider>-<lane> --table <idempotencyTable> --bucket <bucketName> [options]
+  Runs a Kafka lane's workers (a consumer group) on this machine; start as many as you like.
+  --stack dev | --stack-file path.yaml   the lane's settings (default --stack dev)
+  --brokers host:port,...                (or KAFKA_BROKERS)
+  --pipeline NAME  --topic NAME  --group NAME  --concurrency N  --region R
+  --tls  --sasl aws-iam|scram-sha-256|scram-sha-512  --secret-id <Secrets Manager secret for SCRAM>
+Table and bucket: \`pulumi stack output idempotencyTable\` / \`bucketName\` (or WEBHOOK_IDEMPOTENCY_TABLE /
+WEBHOOK_ARCHIVE_BUCKET). SIGTERM or SIGINT stops it cleanly.`;
+
 if (require.main === module) {
+    exitOnHelp(process.argv.slice(2), ConsumerUsage);
     runConsumerCli(process.argv.slice(2)).then(
         (code) => process.exit(code),
         (err) => {

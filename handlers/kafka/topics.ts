@@ -5,7 +5,7 @@
  * container, the consumer runner before it subscribes. A topic that exists is
  * left alone unless it has fewer partitions than configured: then it grows
  * (Kafka cannot shrink a topic; a smaller concurrency is enforced by the
- * consumers instead, see README "Kafka lanes").
+ * consumers instead, see docs/kafka.md).
  *
  * Creating only what is missing means brokers where topics are managed by
  * someone else (no CreateTopic permission) work as long as the topics exist.

@@ -402,7 +402,9 @@ describe("WebhookPipeline validation (mocks)", function () {
         }
         expect(error).to.be.instanceOf(pulumi.ResourceError);
         const message = (error as Error).message;
-        expect(message).to.include("providers[0].concurrency: must be between 2 and 1000");
-        expect(message).to.include('providers[2]: unknown key "colour"');
+        // Every problem in one message: the schema's and the cross-field checks' (the duplicate name) together.
+        expect(message).to.include("providers[0] (stripe).concurrency: 1 is below the minimum of 2 (must be between 2 and 1000)");
+        expect(message).to.include('providers[1] (stripe).name: "stripe" is already used by providers[0]');
+        expect(message).to.include('providers[2] (slack): unknown key "colour"');
     });
 });

@@ -209,6 +209,25 @@ describe("local pipeline (npm start)", function () {
         expect({ processed: afterForce.providers.stripe.processed, duplicates: afterForce.providers.stripe.duplicates }).to.deep.equal({ processed: 5, duplicates: 2 });
     });
 
+    it("GIVEN replay without --provider or --to WHEN run as the README writes it (--from -15m) THEN every provider's archive is planned, and the plan says so", async () => {
+        // Act: a dry run, so the pipeline's counts stay as the other tests expect
+        const json = await ops(local, ["replay", "--from", "-15m", "--dry-run", "--json"]);
+        const text = await ops(local, ["replay", "--from", "-15m", "--dry-run"]);
+
+        // Assess
+        expect(json.code, json.stderr).to.equal(0);
+        const out = JSON.parse(json.stdout) as { plan: string; providers: string[]; summaries: ReplaySummary[] };
+        const status = await getStatus(local.url);
+        expect(out.providers).to.deep.equal(Object.keys(status.providers));
+        expect(out.summaries.map((s) => s.provider)).to.deep.equal(out.providers);
+        expect(out.summaries.map((s) => s.found)).to.deep.equal(out.providers.map((p) => status.providers[p].archived));
+        expect(out.summaries.every((s) => s.dryRun && s.replayed === 0)).to.equal(true);
+        expect(out.summaries.reduce((n, s) => n + s.found, 0), "the earlier tests archived requests").to.be.greaterThan(0);
+        expect(Date.now() - Date.parse(out.summaries[0].to)).to.be.within(0, 60_000);
+        expect(text.code, text.stderr).to.equal(0);
+        expect(text.stdout.split("\n")[0]).to.match(new RegExp(`^replay plan: EVERY provider \\(no --provider given\\): ${out.providers.join(", ")}, requests received .* \\(now\\) \\[dry run: nothing will be sent\\]$`));
+    });
+
     it("GIVEN a failing handler WHEN its retries run out THEN the DLQ fills; status --json shows it; healed and redriven THEN every message is processed", async () => {
         // Prepare: break razorpay's handler (maxReceiveCount 2, visibility 1 s).
         const broke = await fetch(`${local.url}/_control/fail?provider=razorpay&on=true`, { method: "POST" });

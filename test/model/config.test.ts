@@ -5,6 +5,10 @@ import { expect } from "chai";
 import { ConfigError, formatPath, parseConfig, validateConfig } from "../../model/config";
 import { ApiDefaults, ArchiveDefaults, Limits, ProviderDefaults, RouterDefaults } from "../../model/constants";
 import { buildPipelineModel, compileRoutes } from "../../model/pipeline";
+import { readStackFile } from "../../model/stack-config";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 
 const problemsOf = (raw: unknown, handlers?: string[]) => {
     const result = validateConfig(raw, { handlers });
@@ -86,12 +90,12 @@ describe("config validation", () => {
             routerr: {},
         });
         expect(problems).to.have.members([
-            "providers[0].concurrency: must be between 2 and 1000",
-            "providers[1].name: must be lowercase letters, digits and '-', starting and ending with a letter or digit",
-            "providers[1].plugin: must be one of stripe, github, shopify, slack, twilio, razorpay, standard-webhooks, hmac",
-            "providers[1].batchSize: must be between 1 and 10000",
-            "providers[2].timeoutSeconds: must be between 1 and 900",
-            'providers[2]: unknown key "colour" (check the spelling against the README\'s config reference)',
+            "providers[0] (stripe).concurrency: 1 is below the minimum of 2 (must be between 2 and 1000)",
+            `providers[1] (Bad_Name).name: must be lowercase letters, digits and '-', starting and ending with a letter or digit, got "Bad_Name"`,
+            'providers[1] (Bad_Name).plugin: must be one of stripe, github, shopify, slack, twilio, razorpay, standard-webhooks, hmac, got "paypal"',
+            "providers[1] (Bad_Name).batchSize: 0 is below the minimum of 1 (must be between 1 and 10000)",
+            "providers[2] (x).timeoutSeconds: 901 is above the maximum of 900 (must be between 1 and 900)",
+            'providers[2] (x): unknown key "colour" (check the spelling against the README\'s config reference)',
             '(config): unknown key "routerr" (check the spelling against the README\'s config reference)',
         ]);
     });
@@ -104,10 +108,10 @@ describe("config validation", () => {
             ],
         });
         expect(problems).to.have.members([
-            "providers[0].signature: is required when plugin is hmac (header, algorithm, encoding)",
-            'providers[1].name: "a" is already used by providers[0] (names must be unique; they are the URL path)',
-            "providers[1].eventIdPath: only applies to plugin hmac (plugin is stripe; remove it)",
-            'providers[1].routes["invoice.*"]: lane "billing" is not declared (use default, drop, or one of providers[1].lanes: default)',
+            "providers[0] (a).signature: is required when plugin is hmac (header, algorithm, encoding)",
+            'providers[1] (a).name: "a" is already used by providers[0] (names must be unique; they are the URL path)',
+            "providers[1] (a).eventIdPath: only applies to plugin hmac (plugin is stripe; remove it)",
+            'providers[1] (a).routes["invoice.*"]: lane "billing" is not declared: this provider has no named lanes, only default (declare it under providers[1] (a).lanes.billing, or route to default or drop)',
         ]);
     });
 
@@ -116,14 +120,14 @@ describe("config validation", () => {
             providers: [{ name: "a", plugin: "github", lanes: { "a.b": {}, "": { concurrency: 1 }, ok: { batchSize: 0 } }, routes: { "invoice.*": "nope", "x y": 3 } }],
         });
         expect(problems).to.include.members([
-            'providers[0].lanes[""].concurrency: must be between 2 and 1000',
-            "providers[0].lanes.ok.batchSize: must be between 1 and 10000",
+            'providers[0] (a).lanes[""].concurrency: 1 is below the minimum of 2 (must be between 2 and 1000)',
+            "providers[0] (a).lanes.ok.batchSize: 0 is below the minimum of 1 (must be between 1 and 10000)",
         ]);
-        expect(problems.some((p) => p.startsWith('providers[0].routes["x y"]: '))).to.equal(true, problems.join("\n"));
+        expect(problems.some((p) => p.startsWith('providers[0] (a).routes["x y"]: '))).to.equal(true, problems.join("\n"));
         const crossField = problemsOf({ providers: [{ name: "a", plugin: "github", lanes: { "a.b": {} }, routes: { "invoice.*": "nope" } }] });
         expect(crossField).to.have.members([
-            `providers[0].lanes["a.b"]: lane names must be lowercase letters, digits and '-', at most 16 characters`,
-            'providers[0].routes["invoice.*"]: lane "nope" is not declared (use default, drop, or one of providers[0].lanes: default, a.b)',
+            `providers[0] (a).lanes["a.b"]: lane names must be lowercase letters, digits and '-', at most 16 characters`,
+            'providers[0] (a).routes["invoice.*"]: lane "nope" is not declared (use default, drop, or one of providers[0] (a).lanes: default, a.b)',
         ]);
     });
 
@@ -137,7 +141,7 @@ describe("config validation", () => {
 
     it("checks kafka.topicPrefix and allows kafka.replicationFactor only for brokers you run", () => {
         const providers = [{ name: "a", plugin: "github", lane: "kafka" }];
-        expect(problemsOf({ providers, kafka: { topicPrefix: "prod webhooks" } })).to.deep.equal(["kafka.topicPrefix: must be 1 to 100 letters, digits, '.', '_' or '-' (Kafka topic characters)"]);
+        expect(problemsOf({ providers, kafka: { topicPrefix: "prod webhooks" } })).to.deep.equal([`kafka.topicPrefix: must be 1 to 100 letters, digits, '.', '_' or '-' (Kafka topic characters), got "prod webhooks"`]);
         expect(problemsOf({ providers, kafka: { replicationFactor: 3 } })).to.deep.equal(["kafka.replicationFactor: only applies when kafka.mode is external (MSK Serverless sets its own)"]);
         expect(problemsOf({ providers, kafka: { mode: "external", brokers: ["k:9092"], replicationFactor: 3, topicPrefix: "webhooks-prod" } })).to.deep.equal([]);
         expect(buildPipelineModel(parseConfig({ providers, kafka: { topicPrefix: "webhooks-prod" } }), "webhooks").lanes[0].topic).to.equal("webhooks-prod.a.default");
@@ -150,14 +154,14 @@ describe("config validation", () => {
         // Your choice wins where it can work: exact bytes for a sender of non-UTF-8 bodies, or a Twilio URL without a query string.
         expect(ingressOf([{ name: "g", plugin: "github", ingress: "function" }, { name: "t", plugin: "twilio", ingress: "direct" }])).to.deep.equal({ g: "function", t: "direct" });
         expect(problemsOf({ providers: [{ name: "s", plugin: "slack", ingress: "direct" }] })).to.deep.equal([
-            "providers[0].ingress: plugin slack answers a handshake, which only the ingress function can do (remove ingress or set it to function)",
+            "providers[0] (s).ingress: plugin slack answers a handshake, which only the ingress function can do (remove ingress or set it to function)",
         ]);
-        expect(problemsOf({ providers: [{ name: "g", plugin: "github", ingress: "lambda" }] })).to.deep.equal(['providers[0].ingress: must be "direct" or "function"']);
+        expect(problemsOf({ providers: [{ name: "g", plugin: "github", ingress: "lambda" }] })).to.deep.equal(['providers[0] (g).ingress: must be "direct" or "function", got "lambda"']);
     });
 
     it("refuses a FIFO batch above 10 and an unknown handler", () => {
         const problems = problemsOf({ providers: [{ name: "a", plugin: "github", ordering: true, batchSize: 50, handler: "nope" }] }, ["log"]);
-        expect(problems).to.have.members(["providers[0].batchSize: must be at most 10 on an ordered (FIFO) lane, got 50", 'providers[0].handler: "nope" is not a module in handlers/app (known: log)']);
+        expect(problems).to.have.members(["providers[0] (a).batchSize: must be at most 10 on an ordered (FIFO) lane, got 50", 'providers[0] (a).handler: "nope" is not a module in handlers/app (known: log)']);
     });
 
     it("requires at least one provider", () => {
@@ -166,11 +170,69 @@ describe("config validation", () => {
     });
 
     it("ConfigError lists every problem in its message", () => {
-        expect(() => parseConfig({ providers: [{ name: "a", plugin: "x" }] })).to.throw(ConfigError, /providers\[0\]\.plugin: must be one of/);
+        expect(() => parseConfig({ providers: [{ name: "a", plugin: "x" }] })).to.throw(ConfigError, /providers\[0\] \(a\)\.plugin: must be one of/);
     });
 
     it("formats paths the way users write them", () => {
         expect(formatPath(["providers", 2, "signature", "header"])).to.equal("providers[2].signature.header");
+    });
+
+    it("GIVEN a schema error, a duplicate name and a route to an undeclared lane WHEN validated THEN all three are reported in one pass", () => {
+        // GIVEN the stack from issue 14: zod refuses the concurrency, which used to hide the cross-field problems
+        const problems = problemsOf({
+            providers: [
+                { name: "acme", plugin: "github", routes: { "order.*": "orders" } },
+                { name: "stripe", plugin: "stripe" },
+                { name: "shopify", plugin: "shopify", concurrency: 1 },
+                { name: "stripe", plugin: "github" },
+            ],
+        });
+        // THEN each problem names the provider beside its index and the refused value
+        expect(problems).to.deep.equal([
+            "providers[2] (shopify).concurrency: 1 is below the minimum of 2 (must be between 2 and 1000)",
+            'providers[0] (acme).routes["order.*"]: lane "orders" is not declared: this provider has no named lanes, only default (declare it under providers[0] (acme).lanes.orders, or route to default or drop)',
+            'providers[3] (stripe).name: "stripe" is already used by providers[1] (names must be unique; they are the URL path)',
+        ]);
+    });
+
+    it("GIVEN refused values everywhere WHEN validated THEN the cross-field checks still run on the rest, and a secret's value is never shown", () => {
+        const problems = problemsOf({
+            providers: [
+                null,
+                { name: "a", plugin: "hmac", secret: 12345, concurrency: 1.5, signature: { algorithm: "md5" }, eventIdPath: "id", eventIdHeader: "X-Id" },
+                { name: "b", plugin: "nope", eventIdPath: "id" },
+            ],
+            kafka: { sasl: { mechanism: "plain" }, replicationFactor: 3 },
+        });
+        expect(problems).to.deep.equal([
+            "providers[0]: must be an object, got null",
+            "providers[1] (a).secret: must be a string (set it with `pulumi config set --secret --path ...`)",
+            "providers[1] (a).signature.header: is required",
+            'providers[1] (a).signature.algorithm: must be sha1, sha256 or sha512, got "md5"',
+            "providers[1] (a).signature.encoding: is required",
+            "providers[1] (a).concurrency: 1.5 is not a whole number (must be a whole number between 2 and 1000)",
+            'providers[2] (b).plugin: must be one of stripe, github, shopify, slack, twilio, razorpay, standard-webhooks, hmac, got "nope"',
+            'kafka.sasl.mechanism: must be scram-sha-512, scram-sha-256 or aws-iam, got "plain"',
+            // cross-field, on what the schema left: an unknown plugin decides nothing about hmac-only keys
+            "providers[1] (a).eventIdHeader: conflicts with eventIdPath (set one of them)",
+            "kafka.replicationFactor: only applies when kafka.mode is external (MSK Serverless sets its own)",
+        ]);
+        expect(problems.join("\n")).to.not.include("12345");
+    });
+
+    it("GIVEN a config's root THEN a provider's index carries its name", () => {
+        const root = { providers: [{ name: "shopify" }, { name: "has space" }, {}] };
+        expect(formatPath(["providers", 0, "concurrency"], root)).to.equal("providers[0] (shopify).concurrency");
+        expect(formatPath(["providers", 1, "concurrency"], root)).to.equal("providers[1].concurrency");
+        expect(formatPath(["providers", 2], root)).to.equal("providers[2]");
+    });
+});
+
+describe("stack file reading", () => {
+    it("GIVEN a stack file with a YAML syntax error WHEN read THEN the error names the file and the line", () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "stack-")), "Pulumi.broken.yaml");
+        fs.writeFileSync(file, "config:\n  webhook-pipeline:providers:\n    - name: a\n     plugin: github\n");
+        expect(() => readStackFile(file)).to.throw(Error, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: is not valid YAML: .*line 4`, "s"));
     });
 });
 

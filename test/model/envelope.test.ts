@@ -52,6 +52,6 @@ describe("envelope", () => {
 
     it("GIVEN a provider named ingress WHEN validated THEN the name is reserved", () => {
         const result = validateConfig({ providers: [{ name: "ingress", plugin: "github", secret: "s" }] });
-        expect(result.ok ? [] : result.problems).to.deep.equal([`providers[0].name: "ingress" is reserved (claims/ingress/ holds the ingress functions' claim checks; pick another name)`]);
+        expect(result.ok ? [] : result.problems).to.deep.equal([`providers[0] (ingress).name: "ingress" is reserved (claims/ingress/ holds the ingress functions' claim checks; pick another name)`]);
     });
 });

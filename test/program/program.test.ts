@@ -69,7 +69,7 @@ describe("stack config reading", () => {
         }
         expect(error?.problems).to.deep.equal([
             'provider: unknown key "webhook-pipeline:provider" (known: providers, router, api, archive, kafka, alarmTopicArn)',
-            "providers[0].concurrency: must be between 2 and 1000",
+            "providers[0] (a).concurrency: 0 is below the minimum of 2 (must be between 2 and 1000)",
         ]);
     });
 
