@@ -30,79 +30,45 @@ export function createAlarms(name: string, model: PipelineModel, watched: Monito
     const { catchAll, lanes, kafkaLanes, router } = watched;
     const actions = topicArn ? [topicArn] : [];
     const opts = { parent };
+    /** One alarm: fires when the metric's statistic is above `threshold` (0: any), for `periods` periods; no data is not a breach. */
+    const alarm = (
+        logicalName: string,
+        description: pulumi.Input<string>,
+        metric: { namespace: string; metricName: string; dimensions: pulumi.Input<Record<string, pulumi.Input<string>>> },
+        shape: { statistic: "Maximum" | "Sum"; period: number; periods?: number; threshold?: number },
+    ) =>
+        new aws.cloudwatch.MetricAlarm(autoName(logicalName, NameLimits.alarm), {
+            alarmDescription: description,
+            ...metric,
+            statistic: shape.statistic,
+            period: shape.period,
+            evaluationPeriods: shape.periods ?? 1,
+            threshold: shape.threshold ?? 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: actions,
+        }, opts);
     const queueAlarms = (base: string, pair: QueuePair, maxAgeSeconds: number) => {
-        new aws.cloudwatch.MetricAlarm(autoName(childName(base, "dlq-alarm"), NameLimits.alarm), {
-            alarmDescription: `${base}: messages in the DLQ (failed ${"`"}maxReceiveCount${"`"} times). Inspect, fix, then redrive.`,
-            namespace: "AWS/SQS",
-            metricName: "ApproximateNumberOfMessagesVisible",
-            dimensions: { QueueName: pair.dlq.name },
-            statistic: "Maximum",
-            period: 60,
-            evaluationPeriods: 1,
-            threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: actions,
-        }, opts);
-        new aws.cloudwatch.MetricAlarm(autoName(childName(base, "age-alarm"), NameLimits.alarm), {
-            alarmDescription: `${base}: oldest message older than ${maxAgeSeconds}s (workers are not keeping up)`,
-            namespace: "AWS/SQS",
-            metricName: "ApproximateAgeOfOldestMessage",
-            dimensions: { QueueName: pair.queue.name },
-            statistic: "Maximum",
-            period: 60,
-            evaluationPeriods: 5,
-            threshold: maxAgeSeconds,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: actions,
-        }, opts);
+        alarm(childName(base, "dlq-alarm"), `${base}: messages in the DLQ (failed ${"`"}maxReceiveCount${"`"} times). Inspect, fix, then redrive.`,
+            { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: pair.dlq.name } },
+            { statistic: "Maximum", period: 60 });
+        alarm(childName(base, "age-alarm"), `${base}: oldest message older than ${maxAgeSeconds}s (workers are not keeping up)`,
+            { namespace: "AWS/SQS", metricName: "ApproximateAgeOfOldestMessage", dimensions: { QueueName: pair.queue.name } },
+            { statistic: "Maximum", period: 60, periods: 5, threshold: maxAgeSeconds });
     };
     const errorAlarm = (base: string, fn: CreatedFunction) =>
-        new aws.cloudwatch.MetricAlarm(autoName(childName(base, "errors-alarm"), NameLimits.alarm), {
-            alarmDescription: `${base}: function errors`,
-            namespace: "AWS/Lambda",
-            metricName: "Errors",
-            dimensions: { FunctionName: fn.fn.name },
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: actions,
-        }, opts);
+        alarm(childName(base, "errors-alarm"), `${base}: function errors`, { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: fn.fn.name } }, { statistic: "Sum", period: 300 });
     // The metric every Lambda worker publishes per invocation (handlers/worker/lambda-worker.ts): exactly its namespace and dimensions.
     const failuresAlarm = (base: string, lane: LaneModel) =>
-        new aws.cloudwatch.MetricAlarm(childName(base, "failures-alarm"), {
-            alarmDescription: `${base}: records failed in the handler (retried, then dead-lettered); see the worker's log for the error`,
-            namespace: WorkerMetrics.namespace,
-            metricName: WorkerMetrics.names.handlerFailures,
-            dimensions: workerMetricDimensions({ lane: lane.id, provider: lane.provider }),
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: actions,
-        }, opts);
+        alarm(childName(base, "failures-alarm"), `${base}: records failed in the handler (retried, then dead-lettered); see the worker's log for the error`,
+            { namespace: WorkerMetrics.namespace, metricName: WorkerMetrics.names.handlerFailures, dimensions: workerMetricDimensions({ lane: lane.id, provider: lane.provider }) },
+            { statistic: "Sum", period: 300 });
     // What Lambda publishes for the Kafka mapping once its metrics config is on (components/kafka.ts): records written to
     // <topic>.dlq after the last retry, and records it failed to write there (those are dropped).
     const deadLetterAlarm = (base: string, suffix: string, metricName: string, description: string, fn: CreatedFunction) =>
-        new aws.cloudwatch.MetricAlarm(childName(base, suffix), {
-            alarmDescription: `${base}: ${description}`,
-            namespace: EventSourceMappingMetrics.namespace,
-            metricName,
-            dimensions: { [EventSourceMappingMetrics.dimension]: fn.mapping!.uuid },
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: actions,
-        }, opts);
+        alarm(childName(base, suffix), `${base}: ${description}`,
+            { namespace: EventSourceMappingMetrics.namespace, metricName, dimensions: { [EventSourceMappingMetrics.dimension]: fn.mapping!.uuid } },
+            { statistic: "Sum", period: 300 });
     queueAlarms(childName(name, "catch-all"), catchAll, Math.max(300, model.router.visibilityTimeoutSeconds));
     errorAlarm(childName(name, "router"), router);
     for (const l of lanes) {
