@@ -83,7 +83,7 @@ export function createApi(name: string, model: PipelineModel, deps: ApiDependenc
                 requestParameters: {
                     QueueUrl: catchAll.queue.url,
                     MessageBody: "$request.body",
-                    MessageAttributes: apiGatewayMessageAttributes(provider.name, provider.headers, provider.signsUrl),
+                    MessageAttributes: apiGatewayMessageAttributes(provider.name, provider.headers, provider.signsUrl, "https", provider.allowedSourceIps !== undefined),
                 },
             }, opts);
         } else {

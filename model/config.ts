@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { getPlugin } from "../providers";
 import { HmacSchemeOptions, PluginName } from "../providers/types";
+import { parseCidr } from "./source-ip";
 import { ArchiveDefaults, LaneName, Limits, ProviderDefaults, RouterDefaults } from "./constants";
 import { backendsFor, DeliveryHeaderPrefix, DestinationDefaults, ReservedDestinationHeaders } from "./delivery";
 import { laneWorkerProblems, resolveLaneSettings, vpcEndpointProblems, WorkerAt, workerSettingsProblems } from "./worker-settings";
@@ -159,6 +160,14 @@ const providerSchema = z
          * @default `function` for plugins with a handshake (Slack) or that sign the URL (Twilio), else `direct`
          */
         ingress: z.enum(["direct", "function"], { errorMap: () => ({ message: 'must be "direct" or "function"' }) }).optional(),
+        /**
+         * CIDR blocks (IPv4 or IPv6) the provider sends from; a request from any other address is quarantined
+         * as `source-ip`. The address is the connection's, never X-Forwarded-For. @default any address
+         */
+        allowedSourceIps: z
+            .array(z.string({ invalid_type_error: "must be a CIDR block such as 203.0.113.0/24 or 2001:db8::/32" }), { invalid_type_error: "must be a list of CIDR blocks" })
+            .min(1, "must list at least one CIDR block (remove it to accept any address)")
+            .optional(),
         signature: signatureSchema.optional(),
         eventIdPath: dotPath.optional(),
         eventTypePath: dotPath.optional(),
@@ -513,13 +522,20 @@ function crossFieldProblems(config: LooseConfig, options: ValidateOptions): stri
         if (first !== undefined) problems.push(`${at}.name: "${p.name}" is already used by providers[${first}] (names must be unique; they are the URL path)`);
         else if (p.name !== undefined) seen.set(p.name, i);
 
+        (p.allowedSourceIps ?? []).forEach((cidr, j) => {
+            if (typeof cidr === "string" && !parseCidr(cidr)) {
+                problems.push(`${formatPath(["providers", i, "allowedSourceIps", j], config)}: "${cidr}" is not a CIDR block (an IPv4 or IPv6 address with an optional /prefix, such as 203.0.113.0/24 or 2001:db8::/32)`);
+            }
+        });
+
         if (p.plugin === PluginName.Hmac) {
             if (!p.signature) problems.push(`${at}.signature: is required when plugin is hmac (header, algorithm, encoding)`);
             if (p.eventIdPath && p.eventIdHeader) problems.push(`${at}.eventIdHeader: conflicts with eventIdPath (set one of them)`);
             if (p.eventTypePath && p.eventTypeHeader) problems.push(`${at}.eventTypeHeader: conflicts with eventTypePath (set one of them)`);
             const delivers = [p, ...Object.values(p.lanes ?? {})].some((s) => destinationOf(full, s));
             const headers = new Set([p.signature?.header, p.signature?.timestampHeader, p.eventIdHeader, p.eventTypeHeader, delivers ? "content-type" : undefined].filter(Boolean).map((h) => h!.toLowerCase()));
-            const room = Limits.sqsMaxAttributes - Limits.envelopeAttributes;
+            // A direct route with an allowlist carries a second copy of the source IP (EnvelopeAttribute.SourceIpEnd).
+            const room = Limits.sqsMaxAttributes - Limits.envelopeAttributes - (p.allowedSourceIps && p.ingress !== "function" ? 1 : 0);
             if (headers.size > room) problems.push(`${at}: declares ${headers.size} headers, at most ${room} fit in SQS message attributes`);
         } else if (p.plugin !== undefined) {
             for (const key of hmacOnlyKeys) {

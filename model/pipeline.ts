@@ -97,6 +97,8 @@ export interface ProviderModel {
      */
     readonly ingress: "direct" | "function";
     readonly toleranceSeconds: number;
+    /** CIDR blocks requests must come from (`source-ip` quarantine otherwise); undefined: any address. */
+    readonly allowedSourceIps?: readonly string[];
     /** Number of secrets declared in config (0: the secret is set outside Pulumi). */
     readonly secretCount: number;
     /** Ordered; the last rule is always `*` -> the default lane. */
@@ -261,6 +263,7 @@ function providerModel(p: ProviderConfig, lanes: readonly LaneModel[]): Provider
         signsTimestamp: plugin.signsTimestamp,
         ingress: p.ingress ?? (plugin.handshake || plugin.signsUrl ? "function" : "direct"),
         toleranceSeconds: p.toleranceSeconds ?? ProviderDefaults.toleranceSeconds,
+        ...(p.allowedSourceIps ? { allowedSourceIps: [...p.allowedSourceIps] } : {}),
         secretCount: secrets.length,
         routes,
         lanes: lanes.map((l) => l.id),
