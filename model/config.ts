@@ -219,6 +219,19 @@ export const configSchema = z
             .object({
                 throttleRateLimit: int(1, 100000).optional(),
                 throttleBurstLimit: int(1, 100000).optional(),
+                /**
+                 * A custom domain for the API (API Gateway regional endpoint, TLS 1.2): `name` (a host name),
+                 * `certificateArn` (an ACM certificate for it, in the stack's region), `hostedZoneId` (optional:
+                 * a Route 53 alias record is created there). `url` and `webhookUrls` then use it.
+                 */
+                domain: z
+                    .object({
+                        name: z.string({ required_error: "is required", invalid_type_error: "must be a host name such as hooks.example.com" }),
+                        certificateArn: z.string({ required_error: "is required", invalid_type_error: "must be an ACM certificate ARN" }),
+                        hostedZoneId: z.string({ invalid_type_error: "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ" }).optional(),
+                    })
+                    .strict()
+                    .optional(),
             })
             .strict()
             .optional(),
@@ -294,6 +307,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export interface ValidateOptions {
     /** Names of handler modules available in handlers/app/. Unchecked when omitted. */
     readonly handlers?: readonly string[];
+    /** The stack's AWS region (`aws:region`), when known: api.domain's certificate must be in it. */
+    readonly region?: string;
 }
 
 /**
@@ -356,6 +371,7 @@ interface LooseConfig {
     readonly providers?: readonly (LooseProvider | undefined)[];
     readonly router?: PipelineConfig["router"];
     readonly archive?: PipelineConfig["archive"];
+    readonly api?: { readonly domain?: { readonly name?: unknown; readonly certificateArn?: unknown; readonly hostedZoneId?: unknown } };
     readonly kafka?: Omit<KafkaConfig, "sasl"> & { readonly sasl?: Partial<NonNullable<KafkaConfig["sasl"]>> };
 }
 type LooseProvider = Partial<Omit<ProviderConfig, "signature">> & { readonly signature?: Partial<NonNullable<ProviderConfig["signature"]>> };
@@ -593,11 +609,32 @@ function crossFieldProblems(config: LooseConfig, options: ValidateOptions): stri
     if (r?.batchWindowSeconds === 0 && (r.batchSize ?? RouterDefaults.batchSize) > Limits.maxFifoBatchSize) {
         problems.push(`router.batchWindowSeconds: must be at least 1 when router.batchSize is above ${Limits.maxFifoBatchSize} (AWS requires a batching window there; batchSize is ${r.batchSize ?? RouterDefaults.batchSize})`);
     }
+    problems.push(...domainProblems(config.api?.domain, options.region));
     const k = config.kafka;
     if (k?.mode === "external" && !k.brokers) problems.push(`kafka.brokers: is required when kafka.mode is external`);
     if (k && k.mode !== "external" && k.brokers) problems.push(`kafka.brokers: only applies when kafka.mode is external (mode is ${k.mode ?? "msk-serverless"})`);
     if (k?.replicationFactor !== undefined && k.mode !== "external") problems.push(`kafka.replicationFactor: only applies when kafka.mode is external (MSK Serverless sets its own)`);
     if (k?.vpcId && !k.subnetIds) problems.push(`kafka.subnetIds: is required when kafka.vpcId is set`);
     if (k?.sasl?.mechanism && k.sasl.mechanism !== "aws-iam" && (!k.sasl.username || !k.sasl.password)) problems.push(`kafka.sasl: username and password are required for ${k.sasl.mechanism}`);
+    return problems;
+}
+
+/** A DNS host name: labels of letters, digits and inner `-`, at least two labels, at most 253 characters. */
+const hostName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** `arn:aws:acm:<region>:<account>:certificate/<id>` (any partition). */
+const acmArn = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):(\d{12}):certificate\/[A-Za-z0-9-]+$/;
+
+/** api.domain: a host name, an ACM certificate ARN in the stack's region (when known), a hosted zone id. */
+function domainProblems(domain: { name?: unknown; certificateArn?: unknown; hostedZoneId?: unknown } | undefined, region: string | undefined): string[] {
+    if (!domain) return [];
+    const problems: string[] = [];
+    if (typeof domain.name === "string" && !hostName.test(domain.name)) problems.push(`api.domain.name: must be a lowercase host name such as hooks.example.com, got "${domain.name}"`);
+    if (typeof domain.certificateArn === "string") {
+        const m = acmArn.exec(domain.certificateArn);
+        if (!m) problems.push(`api.domain.certificateArn: must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got "${domain.certificateArn}"`);
+        // A regional custom domain needs its certificate in the API's own region ("Setting up a regional custom domain name in API Gateway").
+        else if (region && m[1] !== region) problems.push(`api.domain.certificateArn: the certificate is in ${m[1]} but the stack deploys to ${region} (aws:region); a regional API needs a certificate in its own region, got "${domain.certificateArn}"`);
+    }
+    if (typeof domain.hostedZoneId === "string" && !/^Z[A-Z0-9]{1,31}$/.test(domain.hostedZoneId)) problems.push(`api.domain.hostedZoneId: must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ, got "${domain.hostedZoneId}"`);
     return problems;
 }

@@ -119,7 +119,7 @@ export interface PipelineModel {
         readonly maxReceiveCount: number;
         readonly memorySize: number;
     };
-    readonly api: { readonly throttleRateLimit: number; readonly throttleBurstLimit: number };
+    readonly api: { readonly throttleRateLimit: number; readonly throttleBurstLimit: number; readonly domain?: { readonly name: string; readonly certificateArn: string; readonly hostedZoneId?: string } };
     readonly archive: { readonly transitionDays: number; readonly expirationDays: number; readonly idempotencyDays: number };
     readonly kafka?: PipelineConfig["kafka"] & { readonly mode: "msk-serverless" | "external" };
     readonly usesKafka: boolean;
@@ -156,6 +156,7 @@ export function buildPipelineModel(config: PipelineConfig, name = "webhooks"): P
         api: {
             throttleRateLimit: config.api?.throttleRateLimit ?? ApiDefaults.throttleRateLimit,
             throttleBurstLimit: config.api?.throttleBurstLimit ?? ApiDefaults.throttleBurstLimit,
+            ...(config.api?.domain ? { domain: { ...config.api.domain } } : {}),
         },
         archive: {
             transitionDays: config.archive?.transitionDays ?? ArchiveDefaults.transitionDays,
