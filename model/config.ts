@@ -378,7 +378,9 @@ type LooseProvider = Partial<Omit<ProviderConfig, "signature">> & { readonly sig
 
 /** A refused value as it may be shown: never a secret's, never a whole object. */
 function shown(path: readonly (string | number)[], value: unknown): string | undefined {
-    if (path.some((part) => part === "secret" || part === "password")) return undefined;
+    // Anything under a key that names a secret (provider `secret`, handler `secrets.*`, a destination's
+    // `signingSecret` and `auth.secret`, Kafka's `sasl.password`) is never echoed back.
+    if (path.some((part) => typeof part === "string" && /secret|password/i.test(part))) return undefined;
     if (value === undefined) return undefined;
     if (value === null || typeof value === "object") return undefined; // a list or an object: its path says where
     const text = JSON.stringify(value) ?? String(value);

@@ -152,17 +152,19 @@ export function workerSettingsProblems(where: string, provider: string, s: LaneS
         }
     }
     (s.permissions ?? []).forEach((statement, i) => {
+        // A statement or field the schema refused is gone here, and already reported ("is required", ...).
+        if (!statement) return;
         const at = `${where}.permissions[${i}]`;
         if (statement.effect !== undefined && statement.effect !== "Allow") {
             problems.push(`${at}.effect: only "Allow" (the worker's role grants nothing else, so a Deny has nothing to take away), got ${q(statement.effect)} ${of}`);
         }
-        if (statement.actions.length === 0) problems.push(`${at}.actions: must list at least one action ${of}`);
-        statement.actions.forEach((action, j) => {
+        if (statement.actions?.length === 0) problems.push(`${at}.actions: must list at least one action ${of}`);
+        (statement.actions ?? []).forEach((action, j) => {
             if (/[*?]/.test(action)) problems.push(`${at}.actions[${j}]: wildcard actions are refused (list the exact actions, e.g. s3:GetObject), got ${q(action)} ${of}`);
             else if (!actionPattern.test(action)) problems.push(`${at}.actions[${j}]: must be an IAM action such as s3:GetObject (service:Action), got ${q(action)} ${of}`);
         });
-        if (statement.resources.length === 0) problems.push(`${at}.resources: must list at least one resource ARN ${of}`);
-        statement.resources.forEach((resource, j) => {
+        if (statement.resources?.length === 0) problems.push(`${at}.resources: must list at least one resource ARN ${of}`);
+        (statement.resources ?? []).forEach((resource, j) => {
             if (resource !== "*" && !resource.startsWith("arn:")) problems.push(`${at}.resources[${j}]: must be an ARN (arn:...) or "*", got ${q(resource)} ${of}`);
         });
     });
@@ -170,7 +172,8 @@ export function workerSettingsProblems(where: string, provider: string, s: LaneS
     if (vpc) {
         const list = (field: "subnetIds" | "securityGroupIds" | "routeTableIds", pattern: RegExp, example: string, max?: number) => {
             const values = vpc[field] ?? [];
-            if (field !== "routeTableIds" && values.length === 0) problems.push(`${where}.vpc.${field}: must list at least one (${example}) ${of}`);
+            // A missing list is the schema's "is required"; an empty one is ours.
+            if (field !== "routeTableIds" && vpc[field] !== undefined && values.length === 0) problems.push(`${where}.vpc.${field}: must list at least one (${example}) ${of}`);
             if (max !== undefined && values.length > max) problems.push(`${where}.vpc.${field}: Lambda takes at most ${max}, got ${values.length} ${of}`);
             values.forEach((id, j) => {
                 if (!pattern.test(id)) problems.push(`${where}.vpc.${field}[${j}]: must be an id like ${example}, got ${q(id)} ${of}`);

@@ -88,9 +88,9 @@ describe("resource names (mocks)", function () {
 
             const longer = validateConfig({ providers: [{ name: `${providerA}x`, plugin: "github", lanes: { [`${laneFifo}x`]: {} } }] });
             expect(longer.ok).to.equal(false);
-            expect(!longer.ok && longer.problems.map((p) => p.split(":")[0])).to.deep.equal(["providers[0].name"]);
+            expect(!longer.ok && longer.problems.map((p) => p.split(":")[0])).to.deep.equal([`providers[0] (${providerA}x).name`, `providers[0].lanes.${laneFifo}x`]);
             const laneLonger = validateConfig({ providers: [{ name: providerA, plugin: "github", lanes: { [`${laneFifo}x`]: {} } }] });
-            expect(!laneLonger.ok && laneLonger.problems).to.deep.equal([`providers[0].lanes.${laneFifo}x: lane names must be lowercase letters, digits and '-', at most 16 characters`]);
+            expect(!laneLonger.ok && laneLonger.problems).to.deep.equal([`providers[0] (${providerA}).lanes.${laneFifo}x: lane names must be lowercase letters, digits and '-', at most 16 characters`]);
             expect(pipelineNameProblems(`${longestPipeline("a")}x`)).to.deep.equal([
                 `name: "${longestPipeline("a")}x" must be at most ${Limits.maxPipelineNameLength} characters, letters, digits and '-', starting with a letter or digit (it starts every AWS resource name)`,
             ]);

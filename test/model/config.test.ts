@@ -67,8 +67,8 @@ describe("config validation", () => {
     it("GIVEN an archive lifecycle S3 would refuse THEN each problem names its path and value", () => {
         const provider = { name: "stripe", plugin: "stripe" };
         // S3 refuses a STANDARD_IA transition under 30 days.
-        expect(problemsOf({ providers: [provider], archive: { transitionDays: 29 } })).to.deep.equal(["archive.transitionDays: must be between 30 and 3650"]);
-        expect(problemsOf({ providers: [provider], archive: { transitionDays: 1 } })).to.deep.equal(["archive.transitionDays: must be between 30 and 3650"]);
+        expect(problemsOf({ providers: [provider], archive: { transitionDays: 29 } })).to.deep.equal(["archive.transitionDays: 29 is below the minimum of 30 (must be between 30 and 3650)"]);
+        expect(problemsOf({ providers: [provider], archive: { transitionDays: 1 } })).to.deep.equal(["archive.transitionDays: 1 is below the minimum of 30 (must be between 30 and 3650)"]);
         // One rule transitions and expires: expiration must come after the transition (or never).
         expect(problemsOf({ providers: [provider], archive: { transitionDays: 60, expirationDays: 60 } })).to.deep.equal([
             "archive.expirationDays: must be 0 (keep forever) or greater than archive.transitionDays (60), got 60",

@@ -105,21 +105,21 @@ describe("config: destination and retry", () => {
 
     it("destination conflicts with handler, naming both", () => {
         expect(problemsOf({ handler: "log", destination: { url: "https://a.example.com/" } })).to.deep.equal([
-            "providers[0].destination: conflicts with providers[0].handler (a lane ends in a handler module or a destination; remove one)",
+            "providers[0] (stripe).destination: conflicts with providers[0] (stripe).handler (a lane ends in a handler module or a destination; remove one)",
         ]);
         expect(problemsOf({ lanes: { bulk: { handler: "log", destination: { url: "https://a.example.com/" } } }, routes: { "*": "bulk" } })).to.deep.equal([
-            "providers[0].lanes.bulk.destination: conflicts with providers[0].lanes.bulk.handler (a lane ends in a handler module or a destination; remove one)",
+            "providers[0] (stripe).lanes.bulk.destination: conflicts with providers[0] (stripe).lanes.bulk.handler (a lane ends in a handler module or a destination; remove one)",
         ]);
     });
 
     it("URL rules: https on AWS, http only to loopback (local only, and the model says so), no credentials, an absolute URL", () => {
         expect(problemsOf({ destination: { url: "http://api.example.com/hooks" } })).to.deep.equal([
-            `providers[0].destination.url: must be https (http is allowed only to a loopback address, for npm start), got "http://api.example.com/hooks"`,
+            `providers[0] (stripe).destination.url: must be https (http is allowed only to a loopback address, for npm start), got "http://api.example.com/hooks"`,
         ]);
-        expect(problemsOf({ destination: { url: "ftp://api.example.com/hooks" } })).to.deep.equal([`providers[0].destination.url: must be an https URL, got "ftp://api.example.com/hooks"`]);
-        expect(problemsOf({ destination: { url: "/hooks" } })).to.deep.equal([`providers[0].destination.url: must be an absolute URL such as https://api.internal.example.com/hooks, got "/hooks"`]);
+        expect(problemsOf({ destination: { url: "ftp://api.example.com/hooks" } })).to.deep.equal([`providers[0] (stripe).destination.url: must be an https URL, got "ftp://api.example.com/hooks"`]);
+        expect(problemsOf({ destination: { url: "/hooks" } })).to.deep.equal([`providers[0] (stripe).destination.url: must be an absolute URL such as https://api.internal.example.com/hooks, got "/hooks"`]);
         expect(problemsOf({ destination: { url: "https://user:pw@api.example.com/hooks" } })).to.deep.equal([
-            "providers[0].destination.url: must not carry credentials (put them in destination.auth, a Pulumi secret; the URL is shown in logs and the console)",
+            "providers[0] (stripe).destination.url: must not carry credentials (put them in destination.auth, a Pulumi secret; the URL is shown in logs and the console)",
         ]);
         for (const url of ["http://127.0.0.1:8080/in", "http://localhost:3000/in", "http://[::1]:3000/in"]) {
             const config = parseConfig({ providers: [{ name: "stripe", plugin: "stripe", destination: { url } }] });
@@ -136,9 +136,9 @@ describe("config: destination and retry", () => {
                 signingSecret: "not-a-whsec-secret",
             },
         });
-        expect(problems).to.deep.equal([
-            "providers[0].destination.signingSecret: must be a Standard Webhooks secret: whsec_ followed by a base64 key of at least 12 bytes (the value is not shown)",
-        ]);
+        // Every problem in one pass: the refused secret (never its value), then each header problem.
+        expect(problems[0]).to.equal("providers[0] (stripe).destination.signingSecret: must be a Standard Webhooks secret: whsec_ followed by a base64 key of at least 12 bytes (the value is not shown)");
+        expect(problems.join("\n")).to.not.include("not-a-whsec-secret");
         const after = problemsOf({
             destination: {
                 url: "https://a.example.com/",
@@ -147,37 +147,38 @@ describe("config: destination and retry", () => {
             },
         });
         expect(after).to.deep.equal([
-            "providers[0].destination.headers.Content-Type: is set by the pipeline or is a hop-by-hop header (remove it)",
-            "providers[0].destination.headers.webhook-signature: is set by the pipeline or is a hop-by-hop header (remove it)",
-            "providers[0].destination.headers.Webhook-Pipeline-Anything: is set by the pipeline or is a hop-by-hop header (remove it)",
-            "providers[0].destination.headers.Connection: is set by the pipeline or is a hop-by-hop header (remove it)",
-            "providers[0].destination.headers.Transfer-Encoding: is set by the pipeline or is a hop-by-hop header (remove it)",
-            "providers[0].destination.headers.Authorization: conflicts with destination.auth.header (the auth header's value comes from its secret; remove it here)",
+            "providers[0] (stripe).destination.headers.Content-Type: is set by the pipeline or is a hop-by-hop header (remove it)",
+            "providers[0] (stripe).destination.headers.webhook-signature: is set by the pipeline or is a hop-by-hop header (remove it)",
+            "providers[0] (stripe).destination.headers.Webhook-Pipeline-Anything: is set by the pipeline or is a hop-by-hop header (remove it)",
+            "providers[0] (stripe).destination.headers.Connection: is set by the pipeline or is a hop-by-hop header (remove it)",
+            "providers[0] (stripe).destination.headers.Transfer-Encoding: is set by the pipeline or is a hop-by-hop header (remove it)",
+            "providers[0] (stripe).destination.headers.Authorization: conflicts with destination.auth.header (the auth header's value comes from its secret; remove it here)",
         ]);
+        expect(problems.slice(1)).to.deep.equal(after);
     });
 
     it("pace: the worker timeout must cover a batch at the rate limit's pace plus the destination timeout, and the limit must reach every worker", () => {
         // 10 records at 20/5 = 4 per second per worker: 2.5 s -> 3 s, + 10 s = 13 s > 10 s
         expect(problemsOf({ concurrency: 5, batchSize: 10, timeoutSeconds: 12, destination: { url: "https://a.example.com/", rateLimitPerSecond: 20, timeoutSeconds: 10 } })).to.deep.equal([
-            "providers[0].timeoutSeconds: a batch of 10 at 4 starts per second per worker (rateLimitPerSecond 20 / concurrency 5) plus the destination timeout of 10 s needs 13 s, the worker timeout is 12 s (raise timeoutSeconds to at least 13, or lower batchSize to 8)",
+            "providers[0] (stripe).timeoutSeconds: a batch of 10 at 4 starts per second per worker (rateLimitPerSecond 20 / concurrency 5) plus the destination timeout of 10 s needs 13 s, the worker timeout is 12 s (raise timeoutSeconds to at least 13, or lower batchSize to 8)",
         ]);
         expect(problemsOf({ concurrency: 5, destination: { url: "https://a.example.com/", rateLimitPerSecond: 3 } })[0]).to.match(
-            /^providers\[0\]\.destination\.rateLimitPerSecond: must be at least the lane's concurrency \(5\), got 3: .*lower concurrency to 3 or raise the limit\)$/,
+            /^providers\[0\] \(stripe\)\.destination\.rateLimitPerSecond: must be at least the lane's concurrency \(5\), got 3: .*lower concurrency to 3 or raise the limit\)$/,
         );
         expect(problemsOf({ timeoutSeconds: 10, destination: { url: "https://a.example.com/", timeoutSeconds: 10 } })).to.deep.equal([
-            "providers[0].destination.timeoutSeconds: must be below the worker timeout (10 s), got 10 (raise providers[0].timeoutSeconds or lower the destination's)",
+            "providers[0] (stripe).destination.timeoutSeconds: must be below the worker timeout (10 s), got 10 (raise providers[0] (stripe).timeoutSeconds or lower the destination's)",
         ]);
         // A lane that inherits the destination is checked with its own batch size and timeout.
         expect(problemsOf({ destination: { url: "https://a.example.com/", rateLimitPerSecond: 10 }, concurrency: 2, lanes: { bulk: { batchSize: 200 } }, routes: { "*": "bulk" } })).to.deep.equal([
-            "providers[0].lanes.bulk.timeoutSeconds: a batch of 200 at 5 starts per second per worker (rateLimitPerSecond 10 / concurrency 2) plus the destination timeout of 10 s needs 50 s, the worker timeout is 30 s (raise timeoutSeconds to at least 50, or lower batchSize to 100)",
+            "providers[0] (stripe).lanes.bulk.timeoutSeconds: a batch of 200 at 5 starts per second per worker (rateLimitPerSecond 10 / concurrency 2) plus the destination timeout of 10 s needs 50 s, the worker timeout is 30 s (raise timeoutSeconds to at least 50, or lower batchSize to 100)",
         ]);
     });
 
     it("retry: maxSeconds below initialSeconds, unknown backoff and out-of-range values are named", () => {
-        expect(problemsOf({ retry: { backoff: "exponential", initialSeconds: 60, maxSeconds: 10 } })).to.deep.equal(["providers[0].retry.maxSeconds: must be at least retry.initialSeconds (60), got 10"]);
+        expect(problemsOf({ retry: { backoff: "exponential", initialSeconds: 60, maxSeconds: 10 } })).to.deep.equal(["providers[0] (stripe).retry.maxSeconds: must be at least retry.initialSeconds (60), got 10"]);
         expect(problemsOf({ retry: { backoff: "linear", initialSeconds: 0 } })).to.deep.equal([
-            'providers[0].retry.backoff: must be "exponential" or "fixed"',
-            "providers[0].retry.initialSeconds: must be between 1 and 43200",
+            'providers[0] (stripe).retry.backoff: must be "exponential" or "fixed", got "linear"',
+            "providers[0] (stripe).retry.initialSeconds: 0 is below the minimum of 1 (must be between 1 and 43200)",
         ]);
     });
 });

@@ -94,7 +94,7 @@ describe("stack files", () => {
         it("GIVEN a file that is not YAML THEN StackFileError names the file", () => {
             const bad = path.join(root, "Pulumi.bad.yaml");
             fs.writeFileSync(bad, "config:\n  a: [unclosed\n");
-            expect(() => loadStackFile("bad", { root })).to.throw(StackFileError, `stack file ${bad}: `);
+            expect(() => loadStackFile("bad", { root })).to.throw(StackFileError, `${bad}: is not valid YAML: `);
         });
     });
 });

@@ -75,9 +75,9 @@ describe("worker settings", () => {
 
     it("refuses memory outside 128..10240 and a retention CloudWatch Logs does not accept, naming the provider and the value", () => {
         expect(problemsOf({ memorySize: 64, logRetentionDays: 10, lanes: { big: { memorySize: 20000.5 } } })).to.have.members([
-            "providers[0].memorySize: must be a whole number of MB between 128 and 10240, got 64 (provider acme)",
-            "providers[0].logRetentionDays: CloudWatch Logs accepts only 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (or 0: never expire), got 10 (provider acme)",
-            "providers[0].lanes.big.memorySize: must be a whole number of MB between 128 and 10240, got 20000.5 (provider acme)",
+            "providers[0] (acme).memorySize: must be a whole number of MB between 128 and 10240, got 64 (provider acme)",
+            "providers[0] (acme).logRetentionDays: CloudWatch Logs accepts only 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (or 0: never expire), got 10 (provider acme)",
+            "providers[0] (acme).lanes.big.memorySize: must be a whole number of MB between 128 and 10240, got 20000.5 (provider acme)",
         ]);
         expect(problemsOf({ memorySize: 10240, logRetentionDays: 0, lanes: { big: { logRetentionDays: 3653 } } })).to.deep.equal([]);
     });
@@ -87,31 +87,31 @@ describe("worker settings", () => {
             environment: { AWS_REGION: "x", aws_endpoint_url: "x", POWERTOOLS_LOG_LEVEL: "DEBUG", WEBHOOK_FAIL_ACME: "1", NODE_OPTIONS: "--require x", TZ: "UTC", LAMBDA_TASK_ROOT: "/", "1BAD": "x", A: "x", "DB-HOST": "x", DB_HOST: "ok" },
         });
         expect(problems).to.have.members([
-            'providers[0].environment.AWS_REGION: names starting with AWS_ are refused (reserved by Lambda and the AWS SDK), got "AWS_REGION" (provider acme); pick another name',
-            'providers[0].environment.aws_endpoint_url: names starting with AWS_ are refused (reserved by Lambda and the AWS SDK), got "aws_endpoint_url" (provider acme); pick another name',
-            'providers[0].environment.POWERTOOLS_LOG_LEVEL: names starting with POWERTOOLS_ are refused (set by the pipeline for its own Powertools logger, metrics, idempotency and batch code), got "POWERTOOLS_LOG_LEVEL" (provider acme); pick another name',
-            'providers[0].environment.WEBHOOK_FAIL_ACME: names starting with WEBHOOK_ are refused (the pipeline\'s own variables), got "WEBHOOK_FAIL_ACME" (provider acme); pick another name',
-            'providers[0].environment.NODE_OPTIONS: "NODE_OPTIONS" is refused (it changes how the pipeline\'s own code runs, and npm start runs every lane in one process) (provider acme)',
-            'providers[0].environment.TZ: "TZ" is refused (reserved by Lambda) (provider acme)',
-            'providers[0].environment.LAMBDA_TASK_ROOT: names starting with LAMBDA_ are refused (reserved by Lambda), got "LAMBDA_TASK_ROOT" (provider acme); pick another name',
-            `providers[0].environment["1BAD"]: must start with a letter and hold at least 2 letters, digits or '_' (Lambda's key pattern), got "1BAD" (provider acme)`,
-            `providers[0].environment["A"]: must start with a letter and hold at least 2 letters, digits or '_' (Lambda's key pattern), got "A" (provider acme)`,
-            `providers[0].environment["DB-HOST"]: must start with a letter and hold at least 2 letters, digits or '_' (Lambda's key pattern), got "DB-HOST" (provider acme)`,
+            'providers[0] (acme).environment.AWS_REGION: names starting with AWS_ are refused (reserved by Lambda and the AWS SDK), got "AWS_REGION" (provider acme); pick another name',
+            'providers[0] (acme).environment.aws_endpoint_url: names starting with AWS_ are refused (reserved by Lambda and the AWS SDK), got "aws_endpoint_url" (provider acme); pick another name',
+            'providers[0] (acme).environment.POWERTOOLS_LOG_LEVEL: names starting with POWERTOOLS_ are refused (set by the pipeline for its own Powertools logger, metrics, idempotency and batch code), got "POWERTOOLS_LOG_LEVEL" (provider acme); pick another name',
+            'providers[0] (acme).environment.WEBHOOK_FAIL_ACME: names starting with WEBHOOK_ are refused (the pipeline\'s own variables), got "WEBHOOK_FAIL_ACME" (provider acme); pick another name',
+            'providers[0] (acme).environment.NODE_OPTIONS: "NODE_OPTIONS" is refused (it changes how the pipeline\'s own code runs, and npm start runs every lane in one process) (provider acme)',
+            'providers[0] (acme).environment.TZ: "TZ" is refused (reserved by Lambda) (provider acme)',
+            'providers[0] (acme).environment.LAMBDA_TASK_ROOT: names starting with LAMBDA_ are refused (reserved by Lambda), got "LAMBDA_TASK_ROOT" (provider acme); pick another name',
+            `providers[0] (acme).environment["1BAD"]: must start with a letter and hold at least 2 letters, digits or '_' (Lambda's key pattern), got "1BAD" (provider acme)`,
+            `providers[0] (acme).environment["A"]: must start with a letter and hold at least 2 letters, digits or '_' (Lambda's key pattern), got "A" (provider acme)`,
+            `providers[0] (acme).environment["DB-HOST"]: must start with a letter and hold at least 2 letters, digits or '_' (Lambda's key pattern), got "DB-HOST" (provider acme)`,
         ]);
         // 4 KB counts the lane's merged variables and the pipeline's own: fine on the provider, too much on the lane.
         const big = "x".repeat(3000);
         expect(problemsOf({ environment: { BIG: big }, lanes: { more: { environment: { MORE: "y".repeat(1000) } } } })).to.deep.equal([
-            "providers[0].lanes.more.environment: lane acme-more's variables take 4122 bytes with the pipeline's own, Lambda allows 4096 in all (provider acme; move large values to secrets or S3)",
+            "providers[0] (acme).lanes.more.environment: lane acme-more's variables take 4122 bytes with the pipeline's own, Lambda allows 4096 in all (provider acme; move large values to secrets or S3)",
         ]);
-        expect(problemsOf({ environment: { N: 5 } })).to.deep.equal(["providers[0].environment.N: must be a string (quote numbers and booleans)"]);
+        expect(problemsOf({ environment: { N: 5 } })).to.deep.equal(["providers[0] (acme).environment.N: must be a string (quote numbers and booleans), got 5"]);
     });
 
     it("refuses bad secret names and ARNs that are not a secret's full ARN", () => {
         expect(problemsOf({ secrets: { "db-password": "x", OK: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db", FINE: ARN } })).to.have.members([
-            `providers[0].secrets["db-password"]: a secret name must be a letter then up to 63 letters, digits or '_', got "db-password" (provider acme)`,
-            'providers[0].secrets.OK: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db" is not a Secrets Manager secret\'s full ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>; IAM matches the full ARN) (provider acme)',
+            `providers[0] (acme).secrets["db-password"]: a secret name must be a letter then up to 63 letters, digits or '_', got "db-password" (provider acme)`,
+            'providers[0] (acme).secrets.OK: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db" is not a Secrets Manager secret\'s full ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>; IAM matches the full ARN) (provider acme)',
         ]);
-        expect(problemsOf({ secrets: { EMPTY: "" } })).to.deep.equal(["providers[0].secrets.EMPTY: must not be empty"]);
+        expect(problemsOf({ secrets: { EMPTY: "" } })).to.deep.equal(["providers[0] (acme).secrets.EMPTY: must not be empty"]);
     });
 
     it("refuses wildcard actions, Deny, and resources that are not ARNs", () => {
@@ -124,33 +124,36 @@ describe("worker settings", () => {
                 ],
             }),
         ).to.have.members([
-            'providers[0].permissions[0].actions[0]: wildcard actions are refused (list the exact actions, e.g. s3:GetObject), got "*" (provider acme)',
-            'providers[0].permissions[1].actions[0]: wildcard actions are refused (list the exact actions, e.g. s3:GetObject), got "s3:*" (provider acme)',
-            'providers[0].permissions[1].actions[1]: wildcard actions are refused (list the exact actions, e.g. s3:GetObject), got "s3:Get*" (provider acme)',
-            'providers[0].permissions[1].actions[2]: wildcard actions are refused (list the exact actions, e.g. s3:GetObject), got "s3:GetObject?" (provider acme)',
-            'providers[0].permissions[1].actions[3]: must be an IAM action such as s3:GetObject (service:Action), got "GetObject" (provider acme)',
-            'providers[0].permissions[1].resources[0]: must be an ARN (arn:...) or "*", got "bucket" (provider acme)',
-            'providers[0].permissions[1].effect: only "Allow" (the worker\'s role grants nothing else, so a Deny has nothing to take away), got "Deny" (provider acme)',
-            "providers[0].permissions[2].actions: must list at least one action (provider acme)",
-            "providers[0].permissions[2].resources: must list at least one resource ARN (provider acme)",
+            'providers[0] (acme).permissions[0].actions[0]: wildcard actions are refused (list the exact actions, e.g. s3:GetObject), got "*" (provider acme)',
+            'providers[0] (acme).permissions[1].actions[0]: wildcard actions are refused (list the exact actions, e.g. s3:GetObject), got "s3:*" (provider acme)',
+            'providers[0] (acme).permissions[1].actions[1]: wildcard actions are refused (list the exact actions, e.g. s3:GetObject), got "s3:Get*" (provider acme)',
+            'providers[0] (acme).permissions[1].actions[2]: wildcard actions are refused (list the exact actions, e.g. s3:GetObject), got "s3:GetObject?" (provider acme)',
+            'providers[0] (acme).permissions[1].actions[3]: must be an IAM action such as s3:GetObject (service:Action), got "GetObject" (provider acme)',
+            'providers[0] (acme).permissions[1].resources[0]: must be an ARN (arn:...) or "*", got "bucket" (provider acme)',
+            'providers[0] (acme).permissions[1].effect: only "Allow" (the worker\'s role grants nothing else, so a Deny has nothing to take away), got "Deny" (provider acme)',
+            "providers[0] (acme).permissions[2].actions: must list at least one action (provider acme)",
+            "providers[0] (acme).permissions[2].resources: must list at least one resource ARN (provider acme)",
         ]);
-        expect(problemsOf({ permissions: [{ actions: ["s3:GetObject"] }] })).to.deep.equal(["providers[0].permissions[0].resources: is required"]);
+        expect(problemsOf({ permissions: [{ actions: ["s3:GetObject"] }] })).to.deep.equal(["providers[0] (acme).permissions[0].resources: is required"]);
     });
 
     it("refuses a vpc without subnets or groups, bad ids, endpoints without route tables, and two sets of endpoints", () => {
         expect(problemsOf({ vpc: { subnetIds: [], securityGroupIds: ["sg-123", "sg-0123456789abcdef0", "sg-0123456789abcdef0"], routeTableIds: ["rtb-0123456789abcdef0"] } })).to.have.members([
-            "providers[0].vpc.subnetIds: must list at least one (subnet-0123456789abcdef0) (provider acme)",
-            'providers[0].vpc.securityGroupIds[0]: must be an id like sg-0123456789abcdef0, got "sg-123" (provider acme)',
-            'providers[0].vpc.securityGroupIds: lists "sg-0123456789abcdef0" more than once (provider acme)',
-            "providers[0].vpc.routeTableIds: only applies with vpc.endpoints: true (provider acme)",
+            "providers[0] (acme).vpc.subnetIds: must list at least one (subnet-0123456789abcdef0) (provider acme)",
+            'providers[0] (acme).vpc.securityGroupIds[0]: must be an id like sg-0123456789abcdef0, got "sg-123" (provider acme)',
+            'providers[0] (acme).vpc.securityGroupIds: lists "sg-0123456789abcdef0" more than once (provider acme)',
+            "providers[0] (acme).vpc.routeTableIds: only applies with vpc.endpoints: true (provider acme)",
         ]);
-        expect(problemsOf({ vpc: { subnetIds: ["subnet-1"] } })).to.have.members(["providers[0].vpc.securityGroupIds: is required"]);
+        expect(problemsOf({ vpc: { subnetIds: ["subnet-1"] } })).to.have.members([
+            "providers[0] (acme).vpc.securityGroupIds: is required",
+            'providers[0] (acme).vpc.subnetIds[0]: must be an id like subnet-0123456789abcdef0, got "subnet-1" (provider acme)',
+        ]);
         expect(problemsOf({ vpc: { ...vpc, endpoints: true } })).to.deep.equal([
-            "providers[0].vpc.routeTableIds: is required with vpc.endpoints: true (the S3 and DynamoDB gateway endpoints are routes in the subnets' route tables) (provider acme)",
+            "providers[0] (acme).vpc.routeTableIds: is required with vpc.endpoints: true (the S3 and DynamoDB gateway endpoints are routes in the subnets' route tables) (provider acme)",
         ]);
         const withEndpoints = { ...vpc, endpoints: true, routeTableIds: ["rtb-0123456789abcdef0"] };
         expect(problemsOf({ vpc: withEndpoints, lanes: { other: { vpc: { ...withEndpoints, subnetIds: ["subnet-0123456789abcdef9"] } } } })).to.deep.equal([
-            "providers[0].lanes.other.vpc: endpoints: true with other subnets or route tables than providers[0].vpc (provider acme); the pipeline creates one set of endpoints: give the same subnetIds and routeTableIds, or set endpoints: false and route through your NAT or endpoints",
+            "providers[0] (acme).lanes.other.vpc: endpoints: true with other subnets or route tables than providers[0] (acme).vpc (provider acme); the pipeline creates one set of endpoints: give the same subnetIds and routeTableIds, or set endpoints: false and route through your NAT or endpoints",
         ]);
         expect(problemsOf({ vpc: withEndpoints }, [{ name: "other", plugin: "stripe", vpc: withEndpoints }])).to.deep.equal([]);
     });
