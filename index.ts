@@ -9,6 +9,7 @@ import { loadStackConfig } from "./components/stack-config";
 const pipeline = new WebhookPipeline("webhooks", loadStackConfig());
 
 export const url = pipeline.url;
+export const apiEndpointUrl = pipeline.apiEndpointUrl;
 export const webhookUrls = pipeline.webhookUrls;
 export const queueUrls = pipeline.queueUrls;
 export const dlqUrls = pipeline.dlqUrls;

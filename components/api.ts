@@ -26,8 +26,10 @@ export interface ApiDependencies {
 export interface ApiResources {
     readonly api: aws.apigatewayv2.Api;
     readonly stage: aws.apigatewayv2.Stage;
-    /** Base URL without the trailing slash. */
+    /** Base URL without the trailing slash: the custom domain's when api.domain is set, else the generated one. */
     readonly url: pulumi.Output<string>;
+    /** The API's generated URL (execute-api), without the trailing slash; it keeps working beside a custom domain. */
+    readonly endpointUrl: pulumi.Output<string>;
     /** Provider name -> its ingress function, for providers behind one. */
     readonly ingress: [string, CreatedFunction][];
 }
@@ -83,7 +85,7 @@ export function createApi(name: string, model: PipelineModel, deps: ApiDependenc
                 requestParameters: {
                     QueueUrl: catchAll.queue.url,
                     MessageBody: "$request.body",
-                    MessageAttributes: apiGatewayMessageAttributes(provider.name, provider.headers, provider.signsUrl),
+                    MessageAttributes: apiGatewayMessageAttributes(provider.name, provider.headers, provider.signsUrl, "https", provider.allowedSourceIps !== undefined),
                 },
             }, opts);
         } else {
@@ -108,7 +110,28 @@ export function createApi(name: string, model: PipelineModel, deps: ApiDependenc
             target: pulumi.interpolate`integrations/${integration.id}`,
         }, opts);
     }
-    return { api, stage, url: stage.invokeUrl.apply((u) => u.replace(/\/$/, "")), ingress };
+    const endpointUrl = stage.invokeUrl.apply((u) => u.replace(/\/$/, ""));
+    const domain = model.api.domain;
+    if (!domain) return { api, stage, url: endpointUrl, endpointUrl, ingress };
+    // Regional endpoint, TLS 1.2 ("Setting up a regional custom domain name in API Gateway"; HTTP APIs support regional custom domains only).
+    const domainName = new aws.apigatewayv2.DomainName(childName(name, "api-domain"), {
+        domainName: domain.name,
+        domainNameConfiguration: { certificateArn: domain.certificateArn, endpointType: "REGIONAL", securityPolicy: "TLS_1_2" },
+    }, opts);
+    const mapping = new aws.apigatewayv2.ApiMapping(childName(name, "api-mapping"), { apiId: api.id, domainName: domainName.domainName, stage: stage.name }, opts);
+    if (domain.hostedZoneId) {
+        const target = domainName.domainNameConfiguration;
+        // A only: an HTTP API's regional endpoint is IPv4 unless its ipAddressType is dualstack, which this does not set.
+        new aws.route53.Record(childName(name, "api-domain-record"), {
+            zoneId: domain.hostedZoneId,
+            name: domain.name,
+            type: "A",
+            aliases: [{ name: target.targetDomainName, zoneId: target.hostedZoneId, evaluateTargetHealth: false }],
+        }, opts);
+    }
+    // The URL waits for the mapping: it is usable once the mapping exists.
+    const url = pulumi.all([domainName.domainName, mapping.id]).apply(([host]) => `https://${host}`);
+    return { api, stage, url, endpointUrl, ingress };
 }
 
 function createIngressFunction(

@@ -37,7 +37,8 @@ export function workerFactory(workerConfig: pulumi.Output<WorkerRuntimeConfig>, 
 }
 
 export function providerRuntime(p: ProviderModel, secretId: string): ProviderRuntime {
-    return { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId, routes: p.routes, ingress: p.ingress };
+    // Written out, not providerRuntimeOf: this module's imports are the handler modules only (see above).
+    return { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId, routes: p.routes, ingress: p.ingress, ...(p.allowedSourceIps ? { allowedSourceIps: p.allowedSourceIps } : {}) };
 }
 
 /** Where a lane's worker finds its queue pair and destination secrets (absent ones are left out). */

@@ -24,7 +24,7 @@ function isSecretKey(key: string): boolean {
  */
 export function loadStackConfig(all: Record<string, string> = pulumi.runtime.allConfig(), isSecret: (key: string) => boolean = isSecretKey): PipelineConfig {
     const { values, problems } = readStackConfig(all, isSecret);
-    const result = validateConfig(values, { handlers: handlerNames });
+    const result = validateConfig(values, { handlers: handlerNames, region: all["aws:region"] });
     const everything = [...problems, ...(result.ok ? [] : result.problems)];
     if (everything.length || !result.ok) throw new ConfigError(everything);
     return result.config;

@@ -45,6 +45,8 @@ export class WebhookPipeline extends pulumi.ComponentResource {
     public readonly model: PipelineModel;
     /** Base URL of the HTTP API, e.g. `https://abc.execute-api.us-east-1.amazonaws.com`. */
     public readonly url: pulumi.Output<string>;
+    /** The API's generated execute-api URL (differs from `url` when api.domain is set; both work). */
+    public readonly apiEndpointUrl: pulumi.Output<string>;
     /** Provider name -> the URL to give the provider. */
     public readonly webhookUrls: pulumi.Output<Record<string, string>>;
     /** Lane id -> queue URL (`catch-all` included). */
@@ -100,6 +102,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         createDashboard(name, { catchAll, lanes, kafkaLanes }, this);
 
         this.url = api.url;
+        this.apiEndpointUrl = api.endpointUrl;
         this.webhookUrls = api.url.apply((base) => Object.fromEntries(model.providers.map((p) => [p.name, `${base}${p.path}`])));
         this.queueUrls = urlsByLane(catchAll.queue, lanes.map((l) => [l.lane.id, l.queue]));
         this.dlqUrls = urlsByLane(catchAll.dlq, lanes.map((l) => [l.lane.id, l.dlq]));
@@ -116,6 +119,7 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         this.kafkaBootstrapBrokers = kafka?.bootstrapBrokers;
         this.registerOutputs({
             url: this.url,
+            apiEndpointUrl: this.apiEndpointUrl,
             webhookUrls: this.webhookUrls,
             queueUrls: this.queueUrls,
             dlqUrls: this.dlqUrls,

@@ -154,12 +154,12 @@ export function createHttpIngress(options: HttpIngressOptions): http.Server {
  * `refused`: the status the sender gets, with why.
  */
 export function directMessage(
-    provider: Pick<ProviderModel, "name" | "headers" | "signsUrl">,
+    provider: Pick<ProviderModel, "name" | "headers" | "signsUrl" | "allowedSourceIps">,
     request: Parameters<typeof substituteEdgeTemplate>[1],
     body: Buffer,
 ): EnvelopeMessage | { readonly refused: 400 | 415; readonly error: string } {
     if (!isSqsSafeText(body)) return { refused: 415, error: "body is not text SQS can carry as it is (the direct integration passes text only; give the provider ingress: function for any bytes)" };
-    const text = substituteEdgeTemplate(apiGatewayMessageAttributes(provider.name, provider.headers, provider.signsUrl, "http"), request);
+    const text = substituteEdgeTemplate(apiGatewayMessageAttributes(provider.name, provider.headers, provider.signsUrl, "http", provider.allowedSourceIps !== undefined), request);
     let attributes: Record<string, SdkAttribute>;
     try {
         attributes = JSON.parse(text) as Record<string, SdkAttribute>;

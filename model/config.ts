@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { getPlugin } from "../providers";
 import { HmacSchemeOptions, PluginName } from "../providers/types";
+import { parseCidr } from "./source-ip";
 import { ArchiveDefaults, LaneName, Limits, ProviderDefaults, RouterDefaults } from "./constants";
 import { backendsFor, DeliveryHeaderPrefix, DestinationDefaults, ReservedDestinationHeaders } from "./delivery";
 import { laneWorkerProblems, resolveLaneSettings, vpcEndpointProblems, WorkerAt, workerSettingsProblems } from "./worker-settings";
@@ -159,6 +160,14 @@ const providerSchema = z
          * @default `function` for plugins with a handshake (Slack) or that sign the URL (Twilio), else `direct`
          */
         ingress: z.enum(["direct", "function"], { errorMap: () => ({ message: 'must be "direct" or "function"' }) }).optional(),
+        /**
+         * CIDR blocks (IPv4 or IPv6) the provider sends from; a request from any other address is quarantined
+         * as `source-ip`. The address is the connection's, never X-Forwarded-For. @default any address
+         */
+        allowedSourceIps: z
+            .array(z.string({ invalid_type_error: "must be a CIDR block such as 203.0.113.0/24 or 2001:db8::/32" }), { invalid_type_error: "must be a list of CIDR blocks" })
+            .min(1, "must list at least one CIDR block (remove it to accept any address)")
+            .optional(),
         signature: signatureSchema.optional(),
         eventIdPath: dotPath.optional(),
         eventTypePath: dotPath.optional(),
@@ -210,6 +219,19 @@ export const configSchema = z
             .object({
                 throttleRateLimit: int(1, 100000).optional(),
                 throttleBurstLimit: int(1, 100000).optional(),
+                /**
+                 * A custom domain for the API (API Gateway regional endpoint, TLS 1.2): `name` (a host name),
+                 * `certificateArn` (an ACM certificate for it, in the stack's region), `hostedZoneId` (optional:
+                 * a Route 53 alias record is created there). `url` and `webhookUrls` then use it.
+                 */
+                domain: z
+                    .object({
+                        name: z.string({ required_error: "is required", invalid_type_error: "must be a host name such as hooks.example.com" }),
+                        certificateArn: z.string({ required_error: "is required", invalid_type_error: "must be an ACM certificate ARN" }),
+                        hostedZoneId: z.string({ invalid_type_error: "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ" }).optional(),
+                    })
+                    .strict()
+                    .optional(),
             })
             .strict()
             .optional(),
@@ -285,6 +307,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export interface ValidateOptions {
     /** Names of handler modules available in handlers/app/. Unchecked when omitted. */
     readonly handlers?: readonly string[];
+    /** The stack's AWS region (`aws:region`), when known: api.domain's certificate must be in it. */
+    readonly region?: string;
 }
 
 /**
@@ -347,6 +371,7 @@ interface LooseConfig {
     readonly providers?: readonly (LooseProvider | undefined)[];
     readonly router?: PipelineConfig["router"];
     readonly archive?: PipelineConfig["archive"];
+    readonly api?: { readonly domain?: { readonly name?: unknown; readonly certificateArn?: unknown; readonly hostedZoneId?: unknown } };
     readonly kafka?: Omit<KafkaConfig, "sasl"> & { readonly sasl?: Partial<NonNullable<KafkaConfig["sasl"]>> };
 }
 type LooseProvider = Partial<Omit<ProviderConfig, "signature">> & { readonly signature?: Partial<NonNullable<ProviderConfig["signature"]>> };
@@ -515,13 +540,20 @@ function crossFieldProblems(config: LooseConfig, options: ValidateOptions): stri
         if (first !== undefined) problems.push(`${at}.name: "${p.name}" is already used by providers[${first}] (names must be unique; they are the URL path)`);
         else if (p.name !== undefined) seen.set(p.name, i);
 
+        (p.allowedSourceIps ?? []).forEach((cidr, j) => {
+            if (typeof cidr === "string" && !parseCidr(cidr)) {
+                problems.push(`${formatPath(["providers", i, "allowedSourceIps", j], config)}: "${cidr}" is not a CIDR block (an IPv4 or IPv6 address with an optional /prefix, such as 203.0.113.0/24 or 2001:db8::/32)`);
+            }
+        });
+
         if (p.plugin === PluginName.Hmac) {
             if (!p.signature) problems.push(`${at}.signature: is required when plugin is hmac (header, algorithm, encoding)`);
             if (p.eventIdPath && p.eventIdHeader) problems.push(`${at}.eventIdHeader: conflicts with eventIdPath (set one of them)`);
             if (p.eventTypePath && p.eventTypeHeader) problems.push(`${at}.eventTypeHeader: conflicts with eventTypePath (set one of them)`);
             const delivers = [p, ...Object.values(p.lanes ?? {})].some((s) => destinationOf(full, s));
             const headers = new Set([p.signature?.header, p.signature?.timestampHeader, p.eventIdHeader, p.eventTypeHeader, delivers ? "content-type" : undefined].filter(Boolean).map((h) => h!.toLowerCase()));
-            const room = Limits.sqsMaxAttributes - Limits.envelopeAttributes;
+            // A direct route with an allowlist carries a second copy of the source IP (EnvelopeAttribute.SourceIpEnd).
+            const room = Limits.sqsMaxAttributes - Limits.envelopeAttributes - (p.allowedSourceIps && p.ingress !== "function" ? 1 : 0);
             if (headers.size > room) problems.push(`${at}: declares ${headers.size} headers, at most ${room} fit in SQS message attributes`);
         } else if (p.plugin !== undefined) {
             for (const key of hmacOnlyKeys) {
@@ -579,11 +611,32 @@ function crossFieldProblems(config: LooseConfig, options: ValidateOptions): stri
     if (r?.batchWindowSeconds === 0 && (r.batchSize ?? RouterDefaults.batchSize) > Limits.maxFifoBatchSize) {
         problems.push(`router.batchWindowSeconds: must be at least 1 when router.batchSize is above ${Limits.maxFifoBatchSize} (AWS requires a batching window there; batchSize is ${r.batchSize ?? RouterDefaults.batchSize})`);
     }
+    problems.push(...domainProblems(config.api?.domain, options.region));
     const k = config.kafka;
     if (k?.mode === "external" && !k.brokers) problems.push(`kafka.brokers: is required when kafka.mode is external`);
     if (k && k.mode !== "external" && k.brokers) problems.push(`kafka.brokers: only applies when kafka.mode is external (mode is ${k.mode ?? "msk-serverless"})`);
     if (k?.replicationFactor !== undefined && k.mode !== "external") problems.push(`kafka.replicationFactor: only applies when kafka.mode is external (MSK Serverless sets its own)`);
     if (k?.vpcId && !k.subnetIds) problems.push(`kafka.subnetIds: is required when kafka.vpcId is set`);
     if (k?.sasl?.mechanism && k.sasl.mechanism !== "aws-iam" && (!k.sasl.username || !k.sasl.password)) problems.push(`kafka.sasl: username and password are required for ${k.sasl.mechanism}`);
+    return problems;
+}
+
+/** A DNS host name: labels of letters, digits and inner `-`, at least two labels, at most 253 characters. */
+const hostName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** `arn:aws:acm:<region>:<account>:certificate/<id>` (any partition). */
+const acmArn = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):(\d{12}):certificate\/[A-Za-z0-9-]+$/;
+
+/** api.domain: a host name, an ACM certificate ARN in the stack's region (when known), a hosted zone id. */
+function domainProblems(domain: { name?: unknown; certificateArn?: unknown; hostedZoneId?: unknown } | undefined, region: string | undefined): string[] {
+    if (!domain) return [];
+    const problems: string[] = [];
+    if (typeof domain.name === "string" && !hostName.test(domain.name)) problems.push(`api.domain.name: must be a lowercase host name such as hooks.example.com, got "${domain.name}"`);
+    if (typeof domain.certificateArn === "string") {
+        const m = acmArn.exec(domain.certificateArn);
+        if (!m) problems.push(`api.domain.certificateArn: must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got "${domain.certificateArn}"`);
+        // A regional custom domain needs its certificate in the API's own region ("Setting up a regional custom domain name in API Gateway").
+        else if (region && m[1] !== region) problems.push(`api.domain.certificateArn: the certificate is in ${m[1]} but the stack deploys to ${region} (aws:region); a regional API needs a certificate in its own region, got "${domain.certificateArn}"`);
+    }
+    if (typeof domain.hostedZoneId === "string" && !/^Z[A-Z0-9]{1,31}$/.test(domain.hostedZoneId)) problems.push(`api.domain.hostedZoneId: must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ, got "${domain.hostedZoneId}"`);
     return problems;
 }

@@ -46,6 +46,13 @@ export const EnvelopeAttribute = {
      * (first or last), the two disagree and the router quarantines the request.
      */
     UrlEnd: "wp-url-end",
+    /**
+     * The direct integration's second copy of wp-source-ip, after every header attribute, for providers with
+     * `allowedSourceIps`: a header value that smuggles in a `wp-source-ip` (or this) lands between the two
+     * copies, so whichever copy a duplicate-key parser keeps, one of the two is the connection's address and
+     * a smuggled one makes them differ (model/trust.ts quarantines that).
+     */
+    SourceIpEnd: "wp-source-ip-end",
     /** Set by `ops redrive --catch-all` on an unsealed message instead of wp-received-at: vouches for its original SentTimestamp (model/seal.ts). */
     Redrive: "wp-redrive",
 } as const;
@@ -84,6 +91,8 @@ export interface Envelope {
     readonly seal?: string;
     /** The direct integration's second copy of the URL (wp-url-end), when present. */
     readonly urlEnd?: string;
+    /** The direct integration's second copy of the source IP (wp-source-ip-end), when present. */
+    readonly sourceIpEnd?: string;
     /** The `wp-redrive` attestation, when a catch-all redrive added one. */
     readonly redrive?: string;
     /** The SealedMarkers attributes the message carries (they count only under a valid seal). */
@@ -146,7 +155,7 @@ export function isSqsSafeText(body: Buffer): boolean {
 
 /** Build the SQS message for a request, exactly as the API Gateway mapping would (plus encodings the ingress function may use). */
 export function encodeEnvelope(
-    envelope: Omit<Envelope, "encoding" | "markers" | "seal" | "urlEnd" | "redrive"> & { encoding?: BodyEncoding },
+    envelope: Omit<Envelope, "encoding" | "markers" | "seal" | "urlEnd" | "sourceIpEnd" | "redrive"> & { encoding?: BodyEncoding },
     declaredHeaders: readonly string[],
     options: EncodeOptions = {},
 ): EnvelopeMessage {
@@ -231,6 +240,7 @@ export function decodeEnvelope(body: string, attributes: Record<string, SdkAttri
         replayForce: attr(a, EnvelopeAttribute.ReplayForce),
         seal,
         urlEnd: attr(a, EnvelopeAttribute.UrlEnd),
+        sourceIpEnd: attr(a, EnvelopeAttribute.SourceIpEnd),
         redrive: attr(a, EnvelopeAttribute.Redrive),
         markers: SealedMarkers.filter((name) => a[name] !== undefined),
     };
@@ -240,9 +250,10 @@ export function decodeEnvelope(body: string, attributes: Record<string, SdkAttri
  * The `MessageAttributes` request parameter of the HTTP API SQS-SendMessage
  * integration for a provider route: the same attributes `encodeEnvelope`
  * produces, filled by API Gateway from the request context and headers.
- * `scheme` is `http` only for `npm start`'s stand-in, which serves plain HTTP.
+ * `scheme` is `http` only for `npm start`'s stand-in, which serves plain HTTP. `checksSourceIp` (the
+ * provider has `allowedSourceIps`) adds wp-source-ip-end after the headers (EnvelopeAttribute.SourceIpEnd).
  */
-export function apiGatewayMessageAttributes(provider: string, declaredHeaders: readonly string[], signsUrl: boolean, scheme: "https" | "http" = "https"): string {
+export function apiGatewayMessageAttributes(provider: string, declaredHeaders: readonly string[], signsUrl: boolean, scheme: "https" | "http" = "https", checksSourceIp = false): string {
     const attributes: Record<string, { DataType: string; StringValue: string }> = {
         [EnvelopeAttribute.Provider]: { DataType: "String", StringValue: provider },
         [EnvelopeAttribute.RequestId]: { DataType: "String", StringValue: "${context.requestId}" },
@@ -255,6 +266,7 @@ export function apiGatewayMessageAttributes(provider: string, declaredHeaders: r
     }
     // Last, after every header: see EnvelopeAttribute.UrlEnd.
     if (signsUrl) attributes[EnvelopeAttribute.UrlEnd] = attributes[EnvelopeAttribute.Url];
+    if (checksSourceIp) attributes[EnvelopeAttribute.SourceIpEnd] = attributes[EnvelopeAttribute.SourceIp];
     return JSON.stringify(attributes);
 }
 

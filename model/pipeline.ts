@@ -97,6 +97,8 @@ export interface ProviderModel {
      */
     readonly ingress: "direct" | "function";
     readonly toleranceSeconds: number;
+    /** CIDR blocks requests must come from (`source-ip` quarantine otherwise); undefined: any address. */
+    readonly allowedSourceIps?: readonly string[];
     /** Number of secrets declared in config (0: the secret is set outside Pulumi). */
     readonly secretCount: number;
     /** Ordered; the last rule is always `*` -> the default lane. */
@@ -117,7 +119,7 @@ export interface PipelineModel {
         readonly maxReceiveCount: number;
         readonly memorySize: number;
     };
-    readonly api: { readonly throttleRateLimit: number; readonly throttleBurstLimit: number };
+    readonly api: { readonly throttleRateLimit: number; readonly throttleBurstLimit: number; readonly domain?: { readonly name: string; readonly certificateArn: string; readonly hostedZoneId?: string } };
     readonly archive: { readonly transitionDays: number; readonly expirationDays: number; readonly idempotencyDays: number };
     readonly kafka?: PipelineConfig["kafka"] & { readonly mode: "msk-serverless" | "external" };
     readonly usesKafka: boolean;
@@ -154,6 +156,7 @@ export function buildPipelineModel(config: PipelineConfig, name = "webhooks"): P
         api: {
             throttleRateLimit: config.api?.throttleRateLimit ?? ApiDefaults.throttleRateLimit,
             throttleBurstLimit: config.api?.throttleBurstLimit ?? ApiDefaults.throttleBurstLimit,
+            ...(config.api?.domain ? { domain: { ...config.api.domain } } : {}),
         },
         archive: {
             transitionDays: config.archive?.transitionDays ?? ArchiveDefaults.transitionDays,
@@ -261,6 +264,7 @@ function providerModel(p: ProviderConfig, lanes: readonly LaneModel[]): Provider
         signsTimestamp: plugin.signsTimestamp,
         ingress: p.ingress ?? (plugin.handshake || plugin.signsUrl ? "function" : "direct"),
         toleranceSeconds: p.toleranceSeconds ?? ProviderDefaults.toleranceSeconds,
+        ...(p.allowedSourceIps ? { allowedSourceIps: [...p.allowedSourceIps] } : {}),
         secretCount: secrets.length,
         routes,
         lanes: lanes.map((l) => l.id),

@@ -19,6 +19,8 @@ export interface ProviderRuntime {
     readonly routes: readonly RouteRule[];
     /** How requests reach the catch-all queue: `function` providers' requests are all sealed by their ingress function, so an unsealed one did not come from it. */
     readonly ingress: "direct" | "function";
+    /** CIDR blocks requests must come from; a request from elsewhere is quarantined as `source-ip`. undefined: any address. */
+    readonly allowedSourceIps?: readonly string[];
 }
 
 export interface LaneRuntime {
@@ -119,8 +121,8 @@ export interface DestinationRuntime {
 }
 
 /** Build a provider's runtime entry from its model (both backends). */
-export function providerRuntimeOf(p: { name: string; plugin: PluginName; hmac?: HmacSchemeOptions; toleranceSeconds: number; routes: readonly RouteRule[]; ingress: "direct" | "function" }, secretId: string): ProviderRuntime {
-    return { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId, routes: p.routes, ingress: p.ingress };
+export function providerRuntimeOf(p: { name: string; plugin: PluginName; hmac?: HmacSchemeOptions; toleranceSeconds: number; routes: readonly RouteRule[]; ingress: "direct" | "function"; allowedSourceIps?: readonly string[] }, secretId: string): ProviderRuntime {
+    return { name: p.name, plugin: p.plugin, hmac: p.hmac, toleranceSeconds: p.toleranceSeconds, secretId, routes: p.routes, ingress: p.ingress, ...(p.allowedSourceIps ? { allowedSourceIps: p.allowedSourceIps } : {}) };
 }
 
 /** The secret value format stored in Secrets Manager for a provider. */

@@ -7,7 +7,8 @@
  *   replay, force, URL) and its received-at time are the pipeline's own.
  * - Unsealed: no marker may be present, the provider must not be one whose
  *   requests all come through its ingress function, and wp-url must equal its
- *   tail copy wp-url-end (EnvelopeAttribute.UrlEnd). The time is SQS's
+ *   tail copy wp-url-end (EnvelopeAttribute.UrlEnd), and wp-source-ip its tail copy wp-source-ip-end
+ *   (required for a provider with allowedSourceIps). The time is SQS's
  *   SentTimestamp, or the time a catch-all redrive vouched for (`wp-redrive`).
  *
  * Anything else is `untrusted` with the problem named: the router quarantines
@@ -21,6 +22,8 @@ export interface TrustContext {
     readonly sentTimestamp?: number;
     /** How the envelope's provider reaches the queue, when it is configured. */
     readonly ingress?: "direct" | "function";
+    /** The provider has `allowedSourceIps`: an unsealed message must carry wp-source-ip-end equal to wp-source-ip. */
+    readonly checksSourceIp?: boolean;
     /** The pipeline-internal key's list (needed only when needsKey() says so). */
     readonly keys: readonly string[];
     /** Fallback clock when SentTimestamp is missing. */
@@ -51,6 +54,13 @@ export function judgeEnvelope(envelope: Envelope, messageBody: string, context: 
     }
     if (envelope.url !== envelope.urlEnd) {
         return untrusted(`message attributes ${EnvelopeAttribute.Url} and ${EnvelopeAttribute.UrlEnd} differ (a header value may have added one)`);
+    }
+    if (envelope.sourceIpEnd !== undefined ? envelope.sourceIpEnd !== envelope.sourceIp : context.checksSourceIp) {
+        return untrusted(
+            envelope.sourceIpEnd === undefined
+                ? `provider ${envelope.provider} has allowedSourceIps and this unsealed message has no ${EnvelopeAttribute.SourceIpEnd} (the direct route writes it after every header)`
+                : `message attributes ${EnvelopeAttribute.SourceIp} and ${EnvelopeAttribute.SourceIpEnd} differ (a header value may have added one)`,
+        );
     }
     if (envelope.redrive === undefined) return { trusted: true, receivedAt: sent, sealed: false };
     const check = checkRedrive(context.keys, envelope.redrive, { provider: envelope.provider, requestId: envelope.requestId }, messageBody);

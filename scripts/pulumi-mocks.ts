@@ -41,6 +41,9 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
             return { apiEndpoint: `https://a1b2c3d4e5.execute-api.${region}.amazonaws.com`, executionArn: `arn:aws:execute-api:${region}:${account}:a1b2c3d4e5` };
         case "aws:apigatewayv2/stage:Stage":
             return { invokeUrl: `https://a1b2c3d4e5.execute-api.${region}.amazonaws.com/` };
+        // A regional custom domain: API Gateway's own target name and the Regional endpoint's hosted zone (us-east-1's).
+        case "aws:apigatewayv2/domainName:DomainName":
+            return { arn: `arn:aws:apigateway:${region}::/domainnames/${inputs.domainName}`, domainNameConfiguration: { ...inputs.domainNameConfiguration, targetDomainName: "d-mock12345.execute-api.us-east-1.amazonaws.com", hostedZoneId: "Z1UJRXOUMOOFQ8" } };
         case "aws:lambda/eventSourceMapping:EventSourceMapping":
             return { uuid: `${name}-uuid` };
         case "aws:sns/topic:Topic":

@@ -73,6 +73,8 @@ export function createIngress(deps: IngressDeps) {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
         const body = event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? "base64" : "utf8");
+        // The host the sender called: on a custom domain its name, on the generated URL the execute-api one
+        // (payload format 2.0 `requestContext.domainName`; unverified here for custom domains, see README Known limits).
         const url = `https://${event.requestContext.domainName ?? "localhost"}${event.rawPath ?? ""}${event.rawQueryString ? `?${event.rawQueryString}` : ""}`;
         const request = { headers, body, url };
 

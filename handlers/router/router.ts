@@ -33,6 +33,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createHash, randomUUID } from "crypto";
 import { ArchivePrefix, LaneName, Limits } from "../../model/constants";
 import { decodeEnvelope, Envelope, EnvelopeError, EventAttribute, isSqsSafe, SdkAttribute, utf8Text } from "../../model/envelope";
+import { compileAllowlist } from "../../model/source-ip";
 import { judgeEnvelope, needsKey } from "../../model/trust";
 import { LaneMessage, LaneMessageVersion } from "../../model/lane-message";
 import { compileRoutes } from "../../model/pipeline";
@@ -50,6 +51,8 @@ export const QuarantineReason = {
     UnknownProvider: "unknown-provider",
     /** Markers without a valid seal, a seal that does not check, or an unsealed request for a provider behind its ingress function: attributes a sender shaped. */
     UntrustedEnvelope: "untrusted-envelope",
+    /** The connection's address is outside the provider's allowedSourceIps. */
+    SourceIp: "source-ip",
 } as const;
 
 /** Partition name for requests whose provider is unknown or unreadable. */
@@ -149,16 +152,20 @@ export interface CompiledRouter {
     readonly config: RouterRuntimeConfig;
     readonly plugins: Readonly<Record<string, ProviderPlugin>>;
     readonly routers: Readonly<Record<string, (eventType: string) => string>>;
+    /** Providers with allowedSourceIps: does an address pass. */
+    readonly allowlists: Readonly<Record<string, (ip: string) => boolean>>;
 }
 
 export function compileRouter(config: RouterRuntimeConfig): CompiledRouter {
     const plugins: Record<string, ProviderPlugin> = {};
     const routers: Record<string, (eventType: string) => string> = {};
+    const allowlists: Record<string, (ip: string) => boolean> = {};
     for (const p of Object.values(config.providers)) {
         plugins[p.name] = getPlugin(p.plugin, p.hmac);
         routers[p.name] = compileRoutes(p.routes);
+        if (p.allowedSourceIps) allowlists[p.name] = compileAllowlist(p.allowedSourceIps);
     }
-    return { config, plugins, routers };
+    return { config, plugins, routers, allowlists };
 }
 
 /** Decode the record's envelope; an unreadable one is rejected as malformed-envelope. False when there is nothing more to decide. */
@@ -180,7 +187,7 @@ export function readEnvelope(p: Pending): boolean {
  */
 export function applyTrust(compiled: CompiledRouter, p: Pending, keys: readonly string[], now: number): boolean {
     const envelope = p.envelope!;
-    const verdict = judgeEnvelope(envelope, p.record.body, { sentTimestamp: p.record.sentTimestamp, ingress: compiled.config.providers[envelope.provider]?.ingress, keys, now });
+    const verdict = judgeEnvelope(envelope, p.record.body, { sentTimestamp: p.record.sentTimestamp, ingress: compiled.config.providers[envelope.provider]?.ingress, checksSourceIp: compiled.allowlists[envelope.provider] !== undefined, keys, now });
     p.envelope = { ...envelope, receivedAt: verdict.receivedAt };
     if (verdict.trusted) return true;
     // An unsealed encoding is not followed: the bytes kept are the message body as it arrived.
@@ -199,8 +206,8 @@ export function inlineBody(p: Pending): void {
 
 /**
  * Verify the record with its provider's secrets and read its facts and lane: pure, for a record whose
- * body is known. Rejects unknown providers and what fails verification. Returns the verdict (undefined
- * for an unknown provider), so the caller can re-read a rotated secret and decide again.
+ * body is known. Rejects unknown providers, addresses outside allowedSourceIps and what fails verification.
+ * Returns the verdict (undefined for an unknown provider or a refused address: no secret decides those), so the caller can re-read a rotated secret and decide again.
  */
 export function decideRecord(compiled: CompiledRouter, p: Pending, secrets: readonly string[], now: number): VerifyResult | undefined {
     const envelope = p.envelope!;
@@ -211,6 +218,13 @@ export function decideRecord(compiled: CompiledRouter, p: Pending, secrets: read
     }
     p.provider = provider;
     p.reject = undefined;
+    // The address is the connection's (trusted by applyTrust: sealed, or both direct copies agree). A replay
+    // re-sends a request that passed the list when it arrived, so a list changed since does not refuse it.
+    const allowed = compiled.allowlists[provider.name];
+    if (allowed && !envelope.replayOf && !allowed(envelope.sourceIp)) {
+        p.reject = { reason: QuarantineReason.SourceIp, detail: `source address ${envelope.sourceIp} is not in providers ${provider.name} allowedSourceIps (${provider.allowedSourceIps!.join(", ")})` };
+        return undefined;
+    }
     const request: WebhookRequest = { headers: envelope.headers, body: p.body!, url: envelope.url ?? "" };
     const plugin = compiled.plugins[provider.name];
     // A replay re-sends archived bytes: the signature must still verify, the timestamp may be old.
@@ -376,7 +390,7 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
                 p.error = (err as Error).message;
                 return;
             }
-            if (!judgeEnvelope(p.envelope!, p.record.body, { sentTimestamp: p.record.sentTimestamp, ingress: config.providers[p.envelope!.provider]?.ingress, keys, now: now() }).trusted) {
+            if (!judgeEnvelope(p.envelope!, p.record.body, { sentTimestamp: p.record.sentTimestamp, ingress: config.providers[p.envelope!.provider]?.ingress, checksSourceIp: config.providers[p.envelope!.provider]?.allowedSourceIps !== undefined, keys, now: now() }).trusted) {
                 // The cached key may predate a rotation: read it again (at most every refreshAfterMs).
                 keys = await deps.secrets(config.sealSecretId, { maxAgeMs: SecretCache.refreshAfterMs }).catch(() => keys);
             }

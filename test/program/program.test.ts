@@ -26,7 +26,9 @@ describe("the program with Pulumi.dev.yaml (mocks)", function () {
     });
 
     it("THEN stack outputs hold the base URL, queue URLs, the bucket, the table and the internal key's secret (for npm run ops)", () => {
-        expect(Object.keys(result.outputs).sort()).to.deep.equal(["bucketName", "dlqUrls", "idempotencyTable", "internalKeySecretArn", "kafkaTopics", "queueUrls", "url", "webhookUrls"]);
+        expect(Object.keys(result.outputs).sort()).to.deep.equal(["apiEndpointUrl", "bucketName", "dlqUrls", "idempotencyTable", "internalKeySecretArn", "kafkaTopics", "queueUrls", "url", "webhookUrls"]);
+        // No api.domain in the dev stack: the base URL is the generated one.
+        expect(result.outputs.url).to.equal(result.outputs.apiEndpointUrl);
         expect(result.outputs.internalKeySecretArn).to.match(/^arn:aws:secretsmanager:.*webhooks-internal-key/);
         expect(Object.keys(result.outputs.queueUrls as object)).to.include.members(["catch-all", "stripe-default", "stripe-billing", "acme-default"]);
     });

@@ -80,6 +80,8 @@ export interface DirectRoute {
     readonly name: string;
     readonly headers: readonly string[];
     readonly signsUrl: boolean;
+    /** The provider has allowedSourceIps (the template then writes wp-source-ip-end). */
+    readonly checksSourceIp?: boolean;
 }
 
 /**
@@ -87,7 +89,7 @@ export interface DirectRoute {
  * template is not JSON SQS can read (SQS rejects the SendMessage; the sender sees an error status).
  */
 export function directIntegration(route: DirectRoute, request: EdgeRequest, body: string, duplicates: DuplicateRule): EnvelopeMessage | "refused" {
-    const text = substituteEdgeTemplate(apiGatewayMessageAttributes(route.name, route.headers, route.signsUrl), request);
+    const text = substituteEdgeTemplate(apiGatewayMessageAttributes(route.name, route.headers, route.signsUrl, "https", route.checksSourceIp ?? false), request);
     try {
         return { MessageBody: body, MessageAttributes: parseJson(text, duplicates) as Record<string, SdkAttribute> };
     } catch {
