@@ -5,7 +5,8 @@
  * loaded in this process and called with real SQS events from those queues.
  */
 import { expect } from "chai";
-import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { deleteAll as deleteAllFrom, receiveAll as receiveAllFrom } from "../support/queue-io";
+import { Message, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { bundleOf, loadBundle, sdkClientsLoadedAtStart } from "../../scripts/bundles";
@@ -27,20 +28,8 @@ describe("deploy check: serialized functions run against moto", function () {
     let queueUrls: Record<string, string>;
     const secret = "deploy-check-secret";
 
-    async function receiveAll(queueUrl: string, atLeast: number): Promise<Message[]> {
-        const messages: Message[] = [];
-        for (let i = 0; i < 10 && messages.length < atLeast; i++) {
-            const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"] }));
-            messages.push(...Messages);
-        }
-        return messages;
-    }
-
-    async function deleteAll(queueUrl: string, messages: Message[]) {
-        for (let i = 0; i < messages.length; i += 10) {
-            await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }));
-        }
-    }
+    const receiveAll = (queueUrl: string, atLeast: number) => receiveAllFrom(sqs, queueUrl, atLeast);
+    const deleteAll = (queueUrl: string, messages: Message[]) => deleteAllFrom(sqs, queueUrl, messages);
 
     before(async () => {
         session = await setupMocks({ provision: motoProvisioner() });

@@ -7,7 +7,8 @@
  * send to its DLQ, and no secret value is in any uploaded code.
  */
 import { expect } from "chai";
-import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { deleteAll as deleteAllFrom, receiveAll as receiveAllFrom } from "../support/queue-io";
+import { Message, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { Webhook } from "standardwebhooks";
 import { bundleOf, loadBundle } from "../../scripts/bundles";
@@ -36,20 +37,8 @@ describe("deploy check: a destination lane's serialized worker delivers to an ht
     const signingSecret = `whsec_${Buffer.from("deploy-check-destination-key").toString("base64")}`;
     const authValue = "Bearer deploy-check-token";
 
-    async function receiveAll(queueUrl: string, atLeast: number): Promise<Message[]> {
-        const messages: Message[] = [];
-        for (let i = 0; i < 10 && messages.length < atLeast; i++) {
-            const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"] }));
-            messages.push(...Messages);
-        }
-        return messages;
-    }
-
-    async function deleteAll(queueUrl: string, messages: Message[]) {
-        for (let i = 0; i < messages.length; i += 10) {
-            await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }));
-        }
-    }
+    const receiveAll = (queueUrl: string, atLeast: number) => receiveAllFrom(sqs, queueUrl, atLeast);
+    const deleteAll = (queueUrl: string, messages: Message[]) => deleteAllFrom(sqs, queueUrl, messages);
 
     const fnNamed = (name: string) => session.byType("aws:lambda/function:Function").find((f) => f.name === name)!;
     const policyOf = (name: string) => {

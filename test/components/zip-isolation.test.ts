@@ -13,7 +13,8 @@
  * (@aws-sdk/client-s3, loaded only then).
  */
 import { expect } from "chai";
-import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { deleteAll as deleteAllFrom, receiveAll as receiveAllFrom } from "../support/queue-io";
+import { Message, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import type { SQSBatchResponse } from "aws-lambda";
 import { RuntimeProvidedPackages } from "../../components/functions";
@@ -65,19 +66,8 @@ describe("zip contents: each function runs alone in a fresh process with only it
         return isolated.get(name)!.run<R>(event);
     }
     after(() => isolated.forEach((b) => b.dispose()));
-    async function receiveAll(queueUrl: string, atLeast: number): Promise<Message[]> {
-        const messages: Message[] = [];
-        for (let i = 0; i < 10 && messages.length < atLeast; i++) {
-            const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"] }));
-            messages.push(...Messages);
-        }
-        return messages;
-    }
-    async function deleteAll(queueUrl: string, messages: Message[]) {
-        for (let i = 0; i < messages.length; i += 10) {
-            await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }));
-        }
-    }
+    const receiveAll = (queueUrl: string, atLeast: number) => receiveAllFrom(sqs, queueUrl, atLeast);
+    const deleteAll = (queueUrl: string, messages: Message[]) => deleteAllFrom(sqs, queueUrl, messages);
 
     /** An HTTP API (payload 2.0) request for a Slack body signed now. */
     function slackRequest(body: string) {
