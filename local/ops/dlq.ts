@@ -156,7 +156,7 @@ export function formatDlqMessage(m: DlqMessageDetail): string {
         `  archived at  ${m.archiveKey ?? "?"}`,
         `  first seen   ${m.firstSeen ?? "?"} (received at the edge)`,
         `  last seen    ${m.lastSeen ?? "?"}`,
-        `  attempts     ${m.attempts ?? "? (no error recorded)"}; SQS receive count now ${m.receiveCount}`,
+        `  attempts     ${m.attempts ?? "? (no error recorded)"}; SQS receive count now ${m.receiveCount} (each listing adds one: harmless on a DLQ)`,
         ...(m.orderingKey ? [`  ordering key ${m.orderingKey}`] : []),
         `  why          ${why(m)}`,
         ...(m.lastError && m.deadLetterReason ? [`  last error   ${m.lastError.errorClass}: ${m.lastError.message}`] : []),

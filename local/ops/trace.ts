@@ -247,7 +247,7 @@ function laneSummary(t: Omit<LaneTrace, "state" | "summary">, now: number): { st
     const err = t.lastError ? `; last error (attempt ${t.lastError.attempt}, ${new Date(t.lastError.at).toISOString()}): ${t.lastError.errorClass}: ${t.lastError.message}` : "";
     if (t.dlq?.found) return { state: "in-dlq", summary: `in the DLQ (message ${t.dlq.found.messageId}${t.dlq.found.deadLetterReason ? `, ${t.dlq.found.deadLetterReason}` : ""})${err}; \`ops dlq\` shows it, \`ops redrive\` moves it back` };
     const i = t.idempotency;
-    if (i?.status === "COMPLETED") return { state: "processed", summary: `processed${i.processedAt ? ` at ${i.processedAt}` : " (time not recorded)"}; a redelivery before ${i.expiresAt ?? "expiry"} is skipped as a duplicate${err ? ` (after failing: ${err.slice(2)})` : ""}` };
+    if (i?.status === "COMPLETED") return { state: "processed", summary: `processed${i.processedAt ? ` at ${i.processedAt}` : " (time not recorded)"}; a redelivery before ${i.expiresAt ?? "expiry"} is skipped as a duplicate${t.lastError ? `; it had failed before (attempt ${t.lastError.attempt}, ${new Date(t.lastError.at).toISOString()}: ${t.lastError.errorClass}: ${t.lastError.message})` : ""}` };
     if (i?.status === "INPROGRESS") {
         const lease = i.inProgressUntil ? Date.parse(i.inProgressUntil) : undefined;
         return lease !== undefined && lease < now
@@ -355,11 +355,13 @@ export function formatTrace(r: TraceResult): string {
     for (const a of r.archived) lines.push(`    archived  ${a.receivedAt}  request ${a.requestId}  ${a.eventType ?? "?"}  -> ${a.lanes.join(", ") || "?"}  ${a.pointer}`);
     for (const q of r.quarantined) lines.push(`    quarantined  ${q.receivedAt}  request ${q.requestId}  ${q.reason}${q.detail ? ` (${q.detail})` : ""}${q.matchedBy === "body-mentions-event-id" ? "  [its body mentions the event id; unverified]" : ""}  ${q.pointer}`);
     if (!r.archived.length && !r.quarantined.length) lines.push("    nothing archived in the window");
-    for (const l of r.lanes) {
+    const quiet = r.lanes.filter((l) => !l.routed && l.state === "unknown");
+    for (const l of r.lanes.filter((x) => !quiet.includes(x))) {
         lines.push(`  lane ${l.lane}${l.routed ? " (routed here)" : ""}: ${l.state}`);
         lines.push(`    ${l.summary}`);
         if (l.queue || l.dlq) lines.push(`    queue ${l.queue ? `${l.queue.visible} waiting, ${l.queue.inFlight} in flight${l.queue.peeked ? " (peeked)" : ""}` : "-"}; DLQ ${l.dlq ? l.dlq.visible + l.dlq.inFlight : "-"}`);
     }
+    if (quiet.length) lines.push(`  no trace of it on ${quiet.map((l) => `${l.lane} (queue ${l.queue ? `${l.queue.visible} waiting, ${l.queue.inFlight} in flight` : "not inspected"}, DLQ ${l.dlq ? l.dlq.visible + l.dlq.inFlight : "-"})`).join(", ")}${quiet.some((l) => l.queue && !l.queue.peeked && l.queue.visible + l.queue.inFlight > 0) ? "; --peek looks inside the queues (a receive each)" : ""}`);
     lines.push(`  catch-all: queue ${r.catchAll.queue.visible} waiting${r.catchAll.queue.peeked ? (r.catchAll.queue.found ? " (this request among them)" : " (peeked: not this one)") : ""}; DLQ ${r.catchAll.dlq.visible}${r.catchAll.dlq.found ? " (this request among them)" : ""}`);
     return lines.join("\n");
 }
