@@ -218,15 +218,15 @@ function destinationModel(d: DestinationConfig, concurrency: number): Destinatio
 }
 
 /**
- * A window 5% longer than a second: the destination sees arrivals, not
- * starts, through a network (and an event loop) whose delay varies. A
- * worker's `startsPerWindow` starts are counted over 1050 ms, so its next
- * start comes at least 50 ms after the second is over, and the arrivals at
- * the destination stay within the limit as long as the delay from start to
- * arrival varies by less than those 50 ms (handlers/destination/pace.ts has
- * the argument). The cost: the lane runs at up to 1 / 1.05 = 95% of the limit.
- * (Measured: a 2% guard let a loaded machine show 21 arrivals in one second
- * once; 5% did too, once, in the delivery benchmark: docs/benchmarks.md.)
+ * A window 5% longer than a second: a worker's `startsPerWindow` starts are
+ * counted over 1050 ms, and a start counts from its answer minus these 50 ms
+ * when the answer took longer (handlers/destination/pace.ts has the
+ * argument). So the destination, which sees arrivals rather than starts,
+ * never gets more than the limit in a second however the network delay
+ * varies, and a destination that answers within 50 ms costs only the guard:
+ * the lane runs at up to 1 / 1.05 = 95% of the limit. (A 5% guard on spacing
+ * alone, without the answers, let the benchmark see 21 arrivals in one
+ * second at 20/s: docs/benchmarks.md.)
  */
 export const PaceGuard = 1.05;
 
