@@ -39,9 +39,10 @@ export interface ProcessOptions {
 
 /**
  * Prefix of every idempotency record's key. Fixed, so that the key depends on
- * the event alone: Powertools would otherwise prefix the Lambda function's
- * name, and a deploy that replaces the worker function (new physical name) or
- * a route that moves an event type to another lane would forget every key.
+ * the event and its lane alone: Powertools would otherwise prefix the Lambda
+ * function's name, and a deploy that replaces the worker function (new
+ * physical name) would forget every key. (The lane is in the key itself, see
+ * idempotencyKey: a route moved to another lane runs the event there once.)
  */
 export const IdempotencyKeyPrefix = "webhook-pipeline";
 
@@ -77,8 +78,8 @@ export function createLaneProcessor(deps: LaneProcessorDeps): (text: string, opt
     const legacyStore = new DynamoDBPersistenceLayer({ tableName: deps.config.idempotencyTable, awsSdkV3Client: deps.dynamo });
 
     /**
-     * Before the handler runs (this lane's record is held INPROGRESS, so no other worker of the lane runs
-     * it meanwhile): a legacy record (legacyIdempotencyKey) that is COMPLETED and not expired means a
+     * Awaited before the handler runs (this lane's record is then held INPROGRESS, so no other worker of the
+     * lane runs it meanwhile): a legacy record (legacyIdempotencyKey) that is COMPLETED and not expired means a
      * release before per-lane keys processed the event: a duplicate. One still INPROGRESS and live means
      * an old worker runs it now: retry later (the error the runners treat as "someone else holds it").
      * No record, or an expired one: run the handler. Records are read with Powertools' own key hashing
@@ -116,9 +117,14 @@ export function createLaneProcessor(deps: LaneProcessorDeps): (text: string, opt
         const remainingMs = () => options.lambdaContext?.getRemainingTimeInMillis() ?? 60_000;
         config.registerLambdaContext({ getRemainingTimeInMillis: remainingMs } as Context);
         const token = randomUUID();
+        // Read beside the new record's PutItem, not after it: the handler starts no later than before the
+        // upgrade path existed (a lane whose batch runs past its timeout must not gain time). A duplicate under
+        // the new key never awaits it; the catch keeps its failure from being an unhandled rejection then.
+        const legacy = legacyVerdict(config, message, token);
+        legacy.catch(() => undefined);
         const run = makeIdempotent(
             async (input: { key: string; token: string }) => {
-                if ((await legacyVerdict(config, message, token)) === "duplicate") return { token: LegacyDuplicateToken };
+                if ((await legacy) === "duplicate") return { token: LegacyDuplicateToken };
                 const event: WebhookEvent = {
                     provider: message.provider,
                     lane: message.lane,
