@@ -5,6 +5,8 @@
  *   redrive  --provider <name> [--lane <lane>] [--json]
  *   redrive  --catch-all [--json]       requests the router failed (their DLQ), back to the router
  *   status   [--provider <name>] [--peek] [--json]
+ *   pause    --provider <name> [--lane <lane>] [--json]      the lanes' workers stop taking messages (held in the queue)
+ *   resume   --provider <name> [--lane <lane>] [--json]
  *   diagram  [--stack dev|path] [--out file.svg|file.mmd] [--title text]
  *
  * Against the running `npm start` by default (its state file, .cache/local/state.json);
@@ -23,6 +25,7 @@ import { progressBar } from "../local/ops/progress";
 import { redrive } from "../local/ops/redrive";
 import { replay, ReplaySummary } from "../local/ops/replay";
 import { formatQueueStatus, queueStatus } from "../local/ops/status";
+import { formatPauseResult, pauseLanes, resumeLanes } from "../local/ops/pause";
 import { catchAllLane, lanesOf, OpsTarget, readStackOutputs, targetFromLocalState, targetFromOutputs } from "../local/ops/target";
 import { loadStackModel } from "../local/stack";
 import { readLocalState } from "../local/state";
@@ -39,7 +42,16 @@ const CommandUsage = {
   Moves a provider's lane DLQs (or one lane's) back to their queues; --catch-all moves the router's DLQ
   back to the router.`,
     status: `Usage: npm run ops -- status [--provider <name>] [--peek] [--json]
-  Queue and DLQ depths per lane; --peek shows the oldest DLQ messages without taking them.`,
+  Queue and DLQ depths per lane, and which lanes are paused (since when, the oldest they hold locally);
+  --peek shows the oldest DLQ messages without taking them.`,
+    pause: `Usage: npm run ops -- pause --provider <name> [--lane <lane>] [--json]
+  Stops a provider's lanes (or one lane) taking messages: requests are still acknowledged, verified, archived
+  and routed, and wait in the lane queue (up to its retentionDays) or topic. On AWS it disables the workers'
+  event source mappings; locally the running npm start stops polling them. Prints what the next deploy does:
+  the stack's paused setting wins on \`pulumi up --refresh\` (and on a restart of npm start).`,
+    resume: `Usage: npm run ops -- resume --provider <name> [--lane <lane>] [--json]
+  Starts a paused provider's lanes (or one lane) taking messages again: the held messages are processed, in
+  order on an ordered lane. Prints what the next deploy does.`,
     diagram: `Usage: npm run ops -- diagram [--stack dev|path/to/Pulumi.x.yaml] [--out file.svg|file.mmd] [--title text]
   The stack's pipeline as Mermaid on stdout, or written as SVG / Mermaid.`,
 } as const;
@@ -190,6 +202,15 @@ async function main(argv: string[]): Promise<number> {
             const status = await queueStatus(target(values), { peek: values.peek, provider: values.provider });
             if (values.json) print(status);
             else console.log(formatQueueStatus(status, values.peek));
+            return 0;
+        }
+        case "pause":
+        case "resume": {
+            if (!values.provider) throw new UsageError(`${command} needs --provider <name> (and --lane <lane> for one lane)`);
+            const t = target(values);
+            const result = command === "pause" ? await pauseLanes(t, values.provider, values.lane) : await resumeLanes(t, values.provider, values.lane);
+            if (values.json) print(result);
+            else console.log(formatPauseResult(result));
             return 0;
         }
         case "diagram": {

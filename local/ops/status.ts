@@ -18,6 +18,12 @@ export interface QueueStatusRow {
     /** Seconds; only with `peek`. */
     readonly oldestAgeSeconds?: number;
     readonly oldestDlqAgeSeconds?: number;
+    /** The lane's worker takes no messages (ops pause or `paused: true`): `queue` is what it holds. Undefined when the target cannot tell. */
+    readonly paused?: boolean;
+    /** Paused lanes: when the pause began (AWS: the mapping's LastModified). */
+    readonly pausedSince?: string;
+    /** Paused lanes, locally: seconds since the first message it holds arrived (AWS: the queue's ApproximateAgeOfOldestMessage metric and its age alarms). */
+    readonly oldestHeldAgeSeconds?: number;
 }
 
 export interface QueueStatus {
@@ -30,6 +36,10 @@ export async function queueStatus(target: OpsTarget, options: { peek?: boolean; 
     const rows = [{ lane: "catch-all", provider: "*", ...target.catchAll }, ...target.lanes.map((l) => ({ lane: l.id, provider: l.provider, queueUrl: l.queueUrl, dlqUrl: l.dlqUrl }))].filter(
         (l) => !options.provider || l.provider === options.provider,
     );
+    // Paused or not: one read for every lane shown (AWS: GetEventSourceMapping per lane; local: /_status).
+    const known = new Set((target.workers ?? []).map((w) => w.id));
+    const shown = rows.map((r) => r.lane).filter((id) => known.has(id));
+    const pauses = target.pauses && shown.length ? await target.pauses.get(shown) : {};
     const lanes = await Promise.all(
         rows.map(async (l): Promise<QueueStatusRow> => {
             const [queue, dlq, oldestDlqAgeSeconds, oldestAgeSeconds] = await Promise.all([
@@ -38,7 +48,16 @@ export async function queueStatus(target: OpsTarget, options: { peek?: boolean; 
                 peekOldestAgeSeconds(target.sqs, l.dlqUrl),
                 options.peek ? peekOldestAgeSeconds(target.sqs, l.queueUrl) : Promise.resolve(undefined),
             ]);
-            return { lane: l.lane, provider: l.provider, queue, dlq, oldestAgeSeconds, oldestDlqAgeSeconds };
+            const p = pauses[l.lane];
+            return {
+                lane: l.lane,
+                provider: l.provider,
+                queue,
+                dlq,
+                oldestAgeSeconds,
+                oldestDlqAgeSeconds,
+                ...(p ? { paused: p.paused, ...(p.paused && p.since ? { pausedSince: p.since } : {}), ...(p.paused && p.oldestHeldAgeSeconds !== undefined ? { oldestHeldAgeSeconds: p.oldestHeldAgeSeconds } : {}) } : {}),
+            };
         }),
     );
     return { where: target.where, at: new Date().toISOString(), lanes };
@@ -52,10 +71,11 @@ function age(seconds: number | undefined): string {
 }
 
 export function formatQueueStatus(status: QueueStatus, peeked: boolean): string {
-    const header = ["provider", "lane", "queued", "in flight", ...(peeked ? ["oldest"] : []), "dlq", "oldest in dlq"];
+    const header = ["provider", "lane", "worker", "queued", "in flight", ...(peeked ? ["oldest"] : []), "dlq", "oldest in dlq"];
     const rows = status.lanes.map((l) => [
         l.provider,
         l.lane,
+        l.paused === undefined ? "-" : l.paused ? `PAUSED${l.pausedSince ? ` since ${l.pausedSince.replace(/\.\d+Z$/, "Z")}` : ""}${l.oldestHeldAgeSeconds !== undefined ? `, oldest held ${age(l.oldestHeldAgeSeconds)}` : ""}` : "running",
         String(l.queue.visible + l.queue.delayed),
         String(l.queue.inFlight),
         ...(peeked ? [age(l.oldestAgeSeconds)] : []),
@@ -63,6 +83,6 @@ export function formatQueueStatus(status: QueueStatus, peeked: boolean): string 
         age(l.oldestDlqAgeSeconds),
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+    const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
     return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
