@@ -30,6 +30,8 @@ export interface QueueStatus {
     readonly where: OpsTarget["where"];
     readonly at: string;
     readonly lanes: readonly QueueStatusRow[];
+    /** Why the lanes' paused state is not shown (e.g. no lambda:GetEventSourceMapping), when it could not be read. */
+    readonly pausedUnknown?: string;
 }
 
 export async function queueStatus(target: OpsTarget, options: { peek?: boolean; provider?: string } = {}): Promise<QueueStatus> {
@@ -39,7 +41,8 @@ export async function queueStatus(target: OpsTarget, options: { peek?: boolean; 
     // Paused or not: one read for every lane shown (AWS: GetEventSourceMapping per lane; local: /_status).
     const known = new Set((target.workers ?? []).map((w) => w.id));
     const shown = rows.map((r) => r.lane).filter((id) => known.has(id));
-    const pauses = target.pauses && shown.length ? await target.pauses.get(shown) : {};
+    let pausedUnknown: string | undefined;
+    const pauses = target.pauses && shown.length ? await target.pauses.get(shown).catch((err: Error) => ((pausedUnknown = err.message), {} as Record<string, never>)) : {};
     const lanes = await Promise.all(
         rows.map(async (l): Promise<QueueStatusRow> => {
             const [queue, dlq, oldestDlqAgeSeconds, oldestAgeSeconds] = await Promise.all([
@@ -60,7 +63,7 @@ export async function queueStatus(target: OpsTarget, options: { peek?: boolean; 
             };
         }),
     );
-    return { where: target.where, at: new Date().toISOString(), lanes };
+    return { where: target.where, at: new Date().toISOString(), lanes, ...(pausedUnknown ? { pausedUnknown } : {}) };
 }
 
 function age(seconds: number | undefined): string {
@@ -84,5 +87,5 @@ export function formatQueueStatus(status: QueueStatus, peeked: boolean): string 
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-    return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+    return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line), ...(status.pausedUnknown ? [`worker state unknown: ${status.pausedUnknown}`] : [])].join("\n");
 }
