@@ -289,7 +289,8 @@ export async function startLaneConsumer(options: LaneConsumerOptions): Promise<L
     /** One message to its end: an outcome, the DLQ, or "interrupted" (stopping or rebalancing while backing off). */
     async function handle(partition: number, message: KafkaMessage, payload: EachBatchPayload): Promise<MessageEvent["outcome"] | "interrupted"> {
         const text = message.value?.toString("utf8") ?? "";
-        const active = () => payload.isRunning() && !payload.isStale();
+        // Paused while backing off: interrupted, left uncommitted, fetched again on resume.
+        const active = () => payload.isRunning() && !payload.isStale() && !paused;
         let attempt = 0;
         let waitedMs = 0;
         for (;;) {

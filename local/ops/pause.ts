@@ -8,7 +8,9 @@
  * The stack config's `paused` is what a deploy sets: each lane's result says what the next `pulumi up`
  * (locally: a restart of `npm start`) will do to the state set here. Pulumi compares the program with its
  * own record of the mapping, not with AWS: a `pulumi up` without `--refresh` does not see a change made
- * here and leaves the mapping as it is; `pulumi up --refresh` (or `pulumi refresh` first) sets it back.
+ * here and leaves the mapping as it is; `pulumi up --refresh` (or `pulumi refresh` first) sets it back
+ * ("pulumi refresh ... compares the current stack's resource state with the state known to exist in the
+ * actual cloud provider. Any such changes are adopted into the current stack": Pulumi CLI docs, pulumi refresh).
  */
 import { LanePause, OpsTarget, workerLanesOf } from "./target";
 

@@ -74,18 +74,19 @@ function age(seconds: number | undefined): string {
 }
 
 export function formatQueueStatus(status: QueueStatus, peeked: boolean): string {
-    const header = ["provider", "lane", "worker", "queued", "in flight", ...(peeked ? ["oldest"] : []), "dlq", "oldest in dlq"];
+    // The worker column last: the columns before it read as they did before pause existed.
+    const header = ["provider", "lane", "queued", "in flight", ...(peeked ? ["oldest"] : []), "dlq", "oldest in dlq", "worker"];
     const rows = status.lanes.map((l) => [
         l.provider,
         l.lane,
-        l.paused === undefined ? "-" : l.paused ? `PAUSED${l.pausedSince ? ` since ${l.pausedSince.replace(/\.\d+Z$/, "Z")}` : ""}${l.oldestHeldAgeSeconds !== undefined ? `, oldest held ${age(l.oldestHeldAgeSeconds)}` : ""}` : "running",
         String(l.queue.visible + l.queue.delayed),
         String(l.queue.inFlight),
         ...(peeked ? [age(l.oldestAgeSeconds)] : []),
         String(l.dlq.visible + l.dlq.inFlight),
         age(l.oldestDlqAgeSeconds),
+        l.paused === undefined ? "-" : l.paused ? `PAUSED${l.pausedSince ? ` since ${l.pausedSince.replace(/\.\d+Z$/, "Z")}` : ""}${l.oldestHeldAgeSeconds !== undefined ? `, oldest held ${age(l.oldestHeldAgeSeconds)}` : ""}` : "running",
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+    const line = (cells: string[]) => cells.map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
     return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line), ...(status.pausedUnknown ? [`worker state unknown: ${status.pausedUnknown}`] : [])].join("\n");
 }

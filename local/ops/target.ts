@@ -136,6 +136,9 @@ export function localPauses(url: string): LanePauses {
 
 /**
  * The lanes' event source mappings on AWS (Lambda GetEventSourceMapping / UpdateEventSourceMapping `Enabled`).
+ * "Updates an event source mapping. You can change the function that Lambda invokes, or pause invocation and
+ * resume later from the same location." (AWS Lambda API Reference, UpdateEventSourceMapping).
+ * Unverified here: how long AWS takes from Disabling to Disabled (moto answers Disabled at once).
  * Disabling a mapping stops Lambda polling: the messages wait in the queue, a Kafka group keeps its offsets.
  * The call returns at once with State "Disabling" or "Enabling"; Lambda finishes the change within moments.
  */
