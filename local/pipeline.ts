@@ -28,6 +28,7 @@ import { LocalStack, loadLocalStack } from "./stack";
 import { LocalState, LocalStateVersion, removeLocalState, writeLocalState } from "./state";
 import { PipelineStats } from "./stats";
 import { buildStatus, PipelineStatus } from "./status";
+import { LanePauseState, UnknownLaneError } from "./admin";
 
 export interface LocalPipelineOptions {
     /** Stack name (`dev` -> Pulumi.dev.yaml) or a stack file path. @default "dev" */
@@ -84,6 +85,11 @@ export interface LocalPipeline {
     /** Where the state file was written, if it was. */
     readonly stateFile?: string;
     status(): Promise<PipelineStatus>;
+    /**
+     * Pause (`true`) or resume lanes by id: the lane's runner stops taking messages (resolves once nothing of it
+     * runs) or takes them again. What `POST /_control/pause` and `npm run ops -- pause|resume` call.
+     */
+    setPaused(lanes: readonly string[], paused: boolean): Promise<Record<string, LanePauseState>>;
     /** Clean shutdown; safe to call twice. */
     stop(): Promise<void>;
 }
@@ -173,6 +179,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             model.lanes.map((lane) => laneRunners[lane.kind]!({ lane, resources, clients, handler: handlerOf(lane), stats, logger, retryDelaySeconds: options.retryDelaySeconds })),
         );
         for (const r of starting) if (r.status === "fulfilled") runners.push(r.value);
+        for (const r of runners) if (r.paused) stats.onPause(r.lane, true);
         const notStarted = starting.find((r): r is PromiseRejectedResult => r.status === "rejected");
         if (notStarted) throw notStarted.reason;
         if (routerHere) router = startRouterRunner({ model, resources, clients, stats, logger, retryDelaySeconds: options.retryDelaySeconds });
@@ -190,6 +197,21 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
                 failures,
                 runner: (lane) => runners.find((r) => r.lane === lane),
             });
+        const pauseState = (r: LaneRunner): LanePauseState => ({ paused: r.paused, ...(r.pausedAt !== undefined ? { pausedAt: new Date(r.pausedAt).toISOString() } : {}) });
+        const setPaused = async (lanes: readonly string[], paused: boolean) => {
+            const unknown = lanes.filter((id) => !runners.some((r) => r.lane === id));
+            if (unknown.length) throw new UnknownLaneError(`unknown lane${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (lanes: ${runners.map((r) => r.lane).join(", ")})`);
+            const picked = runners.filter((r) => lanes.includes(r.lane));
+            await Promise.all(
+                picked.map(async (r) => {
+                    stats.onPause(r.lane, paused);
+                    if (paused) await r.pause();
+                    else r.resume();
+                    logger.info(`lane ${r.lane} ${paused ? "paused: its messages are held in its queue" : "resumed"}`);
+                }),
+            );
+            return Object.fromEntries(picked.map((r) => [r.lane, pauseState(r)]));
+        };
         const sealKeys = cachedSecretReader(clients.secrets);
         server = createHttpIngress({
             sqs: clients.sqs,
@@ -197,7 +219,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             providers: model.providers,
             secrets: async (provider) => stack.secrets[provider] ?? [],
             sealKeys: () => sealKeys(resources.sealSecretId),
-            extra: adminRoutes({ status, stats, failures, routerReports: !routerHere }),
+            extra: adminRoutes({ status, stats, failures, routerReports: !routerHere, setPaused }),
             onRequest: (provider, code, enqueued) => stats.onHttp(provider, code, enqueued),
         });
         const port = await listen(server, options.port ?? 8787);
@@ -230,6 +252,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
                     queue: resources.lanes[l.id]?.queue,
                     dlq: resources.lanes[l.id]?.dlq,
                     topic: l.topic,
+                    paused: l.paused,
                 })),
             };
             stateFile = writeLocalState(state, env);
@@ -247,6 +270,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             timings: { servicesMs, resourcesMs, totalMs: Date.now() - started },
             stateFile,
             status,
+            setPaused,
             stop,
         };
     } catch (err) {
