@@ -10,7 +10,7 @@ import { ArchiveRecord, decodeArchive } from "../handlers/router/archive";
 import { JournalLine, readJournal } from "../local/handler-journal";
 import type { LocalState } from "../local/state";
 import { ArchivePrefix } from "../model/constants";
-import { decodeEnvelope, EnvelopeError } from "../model/envelope";
+import { decodeEnvelope, envelopeError } from "../model/envelope";
 import { parseLaneMessage } from "../model/lane-message";
 import type { ProviderPlugin } from "../providers/types";
 
@@ -130,7 +130,7 @@ export async function readDlqs(sqs: SQSClient, state: LocalState, plugins: Reado
         try {
             const envelope = decodeEnvelope(m.body, m.attributes as Parameters<typeof decodeEnvelope>[1]);
             const plugin = plugins[envelope.provider];
-            if (!plugin) throw new EnvelopeError(`unknown provider ${envelope.provider}`);
+            if (!plugin) throw envelopeError(`unknown provider ${envelope.provider}`);
             const { eventId } = plugin.facts({ headers: envelope.headers, body: envelope.body, url: envelope.url ?? "" });
             entries.push({ key: eventKey(envelope.provider, eventId), queue: state.catchAll.dlq.name, requestId: envelope.requestId });
         } catch {

@@ -24,6 +24,7 @@
 import { isUtf8 } from "buffer";
 import { Limits } from "./constants";
 import { sealEnvelope, sealedTime } from "./seal";
+import { isNamedError, namedError } from "./errors";
 
 export const EnvelopeAttribute = {
     Provider: "wp-provider",
@@ -121,9 +122,14 @@ export interface EnvelopeMessage {
     readonly MessageAttributes: Record<string, SdkAttribute>;
 }
 
-export class EnvelopeError extends Error {
-    public readonly name = "EnvelopeError";
+/** A message whose envelope cannot be read (an attribute missing or unknown): the router quarantines it as malformed-envelope. */
+export interface EnvelopeError extends Error {
+    readonly name: "EnvelopeError";
 }
+
+/** A plain Error named EnvelopeError, not a class: a class does not survive function serialization (model/errors.ts). */
+export const envelopeError = (message: string): EnvelopeError => namedError("EnvelopeError", message);
+export const isEnvelopeError = (err: unknown): err is EnvelopeError => isNamedError(err, "EnvelopeError");
 
 /** A surrogate without its pair: a JS string can hold one, UTF-8 cannot. */
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -201,13 +207,13 @@ function attr(attributes: Record<string, SdkAttribute | EventAttribute | undefin
 export function decodeEnvelope(body: string, attributes: Record<string, SdkAttribute | EventAttribute | undefined> | undefined): Envelope {
     const a = attributes ?? {};
     const provider = attr(a, EnvelopeAttribute.Provider);
-    if (!provider) throw new EnvelopeError(`message attribute ${EnvelopeAttribute.Provider} is missing`);
+    if (!provider) throw envelopeError(`message attribute ${EnvelopeAttribute.Provider} is missing`);
     const requestId = attr(a, EnvelopeAttribute.RequestId) ?? "unknown";
     const seal = attr(a, EnvelopeAttribute.Seal);
     const stated = attr(a, EnvelopeAttribute.ReceivedAt);
     const receivedAt = stated !== undefined ? Number(stated) : seal !== undefined ? (sealedTime(seal) ?? 0) : 0;
     const encoding = (attr(a, EnvelopeAttribute.Encoding) ?? "utf8") as BodyEncoding;
-    if (!["utf8", "base64", "s3"].includes(encoding)) throw new EnvelopeError(`message attribute ${EnvelopeAttribute.Encoding} has unknown value "${encoding}"`);
+    if (!["utf8", "base64", "s3"].includes(encoding)) throw envelopeError(`message attribute ${EnvelopeAttribute.Encoding} has unknown value "${encoding}"`);
     const headers: Record<string, string> = {};
     const packed = attr(a, EnvelopeAttribute.Headers);
     if (packed) {
@@ -215,9 +221,9 @@ export function decodeEnvelope(body: string, attributes: Record<string, SdkAttri
         try {
             value = JSON.parse(packed);
         } catch {
-            throw new EnvelopeError(`message attribute ${EnvelopeAttribute.Headers} is not a JSON object`);
+            throw envelopeError(`message attribute ${EnvelopeAttribute.Headers} is not a JSON object`);
         }
-        if (!value || typeof value !== "object" || Array.isArray(value)) throw new EnvelopeError(`message attribute ${EnvelopeAttribute.Headers} is not a JSON object`);
+        if (!value || typeof value !== "object" || Array.isArray(value)) throw envelopeError(`message attribute ${EnvelopeAttribute.Headers} is not a JSON object`);
         for (const [name, v] of Object.entries(value)) if (typeof v === "string" && v !== "") headers[name.toLowerCase()] = v;
     }
     for (const name of Object.keys(a)) {

@@ -2,6 +2,7 @@
  * The message the router sends to a lane (SQS queue or Kafka topic) and the
  * event a worker hands to the user's handler. One format for both lane kinds.
  */
+import { isNamedError, namedError } from "./errors";
 
 export const LaneMessageVersion = 1;
 
@@ -59,9 +60,14 @@ export interface WebhookEvent {
     readonly body: Buffer;
 }
 
-export class LaneMessageError extends Error {
-    public readonly name = "LaneMessageError";
+/** A lane message that is not one (not JSON, another version, a field missing): no retry can fix it. */
+export interface LaneMessageError extends Error {
+    readonly name: "LaneMessageError";
 }
+
+/** A plain Error named LaneMessageError, not a class: a class does not survive function serialization (model/errors.ts). */
+export const laneMessageError = (message: string): LaneMessageError => namedError("LaneMessageError", message);
+export const isLaneMessageError = (err: unknown): err is LaneMessageError => isNamedError(err, "LaneMessageError");
 
 /** Parse and check a lane message; throws LaneMessageError naming the problem. */
 export function parseLaneMessage(text: string): LaneMessage {
@@ -69,14 +75,14 @@ export function parseLaneMessage(text: string): LaneMessage {
     try {
         value = JSON.parse(text);
     } catch {
-        throw new LaneMessageError("lane message is not JSON");
+        throw laneMessageError("lane message is not JSON");
     }
     const m = value as Partial<LaneMessage>;
-    if (!m || typeof m !== "object" || m.v !== LaneMessageVersion) throw new LaneMessageError(`lane message version must be ${LaneMessageVersion}`);
+    if (!m || typeof m !== "object" || m.v !== LaneMessageVersion) throw laneMessageError(`lane message version must be ${LaneMessageVersion}`);
     for (const field of ["provider", "lane", "eventId", "eventType", "archiveKey"] as const) {
-        if (typeof m[field] !== "string" || !m[field]) throw new LaneMessageError(`lane message field ${field} is missing`);
+        if (typeof m[field] !== "string" || !m[field]) throw laneMessageError(`lane message field ${field} is missing`);
     }
     const transports = [m.body !== undefined, m.bodyBase64 !== undefined, m.claim !== undefined].filter(Boolean).length;
-    if (transports !== 1) throw new LaneMessageError("lane message must carry exactly one of body, bodyBase64, claim");
+    if (transports !== 1) throw laneMessageError("lane message must carry exactly one of body, bodyBase64, claim");
     return m as LaneMessage;
 }

@@ -7,6 +7,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { Kafka, KafkaConfig, logLevel, LogEntry, RetryOptions, SASLOptions } from "kafkajs";
+import { isNamedError, namedError } from "../../model/errors";
 import type { KafkaRuntime } from "../../model/runtime-config";
 import { HandlerLogger, silentLogger } from "../shared/logger";
 import { KafkaDefaults } from "./constants";
@@ -31,21 +32,27 @@ export interface KafkaClientDeps {
     readonly requestTimeoutMs?: number;
 }
 
-/** A SCRAM secret is `{"username": "...", "password": "..."}`; anything else is a configuration error. */
-export class KafkaCredentialsError extends Error {
-    public readonly name = "KafkaCredentialsError";
+/**
+ * A SCRAM secret is `{"username": "...", "password": "..."}`; anything else is a configuration error.
+ * A plain Error told apart by name, not a class: the router's uploaded code throws it, and a class does
+ * not survive function serialization (model/errors.ts).
+ */
+export interface KafkaCredentialsError extends Error {
+    readonly name: "KafkaCredentialsError";
 }
+export const kafkaCredentialsError = (message: string): KafkaCredentialsError => namedError("KafkaCredentialsError", message);
+export const isKafkaCredentialsError = (err: unknown): err is KafkaCredentialsError => isNamedError(err, "KafkaCredentialsError");
 
 export function parseScramSecret(text: string | undefined, secretId: string): { username: string; password: string } {
     let value: unknown;
     try {
         value = JSON.parse(text ?? "");
     } catch {
-        throw new KafkaCredentialsError(`secret ${secretId} must hold JSON {"username": "...", "password": "..."}`);
+        throw kafkaCredentialsError(`secret ${secretId} must hold JSON {"username": "...", "password": "..."}`);
     }
     const { username, password } = (value ?? {}) as { username?: unknown; password?: unknown };
     if (typeof username !== "string" || !username || typeof password !== "string" || !password) {
-        throw new KafkaCredentialsError(`secret ${secretId} must hold JSON {"username": "...", "password": "..."} with both set`);
+        throw kafkaCredentialsError(`secret ${secretId} must hold JSON {"username": "...", "password": "..."} with both set`);
     }
     return { username, password };
 }
@@ -96,7 +103,7 @@ function logCreator(logger: HandlerLogger) {
 
 /** The kafkajs configuration for a runtime (reads the SCRAM secret when there is one). */
 export async function kafkaConfigOf(runtime: KafkaRuntime, deps: KafkaClientDeps = {}): Promise<KafkaConfig> {
-    if (runtime.brokers.length === 0) throw new KafkaCredentialsError("no Kafka brokers configured (webhook-pipeline:kafka.brokers)");
+    if (runtime.brokers.length === 0) throw kafkaCredentialsError("no Kafka brokers configured (webhook-pipeline:kafka.brokers)");
     return {
         clientId: deps.clientId ?? "webhook-pipeline",
         brokers: [...runtime.brokers],

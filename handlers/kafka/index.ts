@@ -4,7 +4,8 @@
  * (The Lambda functions import the modules they need directly, so that a
  * function's zip carries only what it requires.)
  */
-export { createKafkaClient, kafkaConfigOf, KafkaCredentialsError, parseScramSecret } from "./client";
+export { createKafkaClient, isKafkaCredentialsError, kafkaConfigOf, kafkaCredentialsError, parseScramSecret } from "./client";
+export type { KafkaCredentialsError } from "./client";
 export type { CredentialsProvider, KafkaClientDeps } from "./client";
 export { DeadLetterHeader, deadLetterTopicOf, KafkaDefaults, KafkaNames, lambdaGroupOf, runnerGroupOf } from "./constants";
 export { backoffMs, HandlerTimeoutError, startLaneConsumer } from "./consumer";

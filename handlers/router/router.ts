@@ -40,7 +40,8 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createHash, randomUUID } from "crypto";
 import { ArchivePrefix, LaneName, Limits } from "../../model/constants";
-import { decodeEnvelope, Envelope, EnvelopeError, EventAttribute, isSqsSafe, SdkAttribute, utf8Text } from "../../model/envelope";
+import { decodeEnvelope, Envelope, EventAttribute, isEnvelopeError, isSqsSafe, SdkAttribute, utf8Text } from "../../model/envelope";
+import { isNamedError, namedError } from "../../model/errors";
 import { compileAllowlist } from "../../model/source-ip";
 import { judgeEnvelope, needsKey } from "../../model/trust";
 import { LaneMessage, LaneMessageVersion } from "../../model/lane-message";
@@ -69,10 +70,15 @@ export const UnknownProvider = "unknown";
 /** How far ahead of the router's clock an edge time may be before it is distrusted (clock skew). */
 const maxEdgeClockSkewMs = 60_000;
 
-/** An `s3` envelope whose claim-check pointer cannot be right: quarantined as malformed-envelope, not retried. */
-class ClaimPointerError extends Error {
-    public readonly name = "ClaimPointerError";
+/**
+ * An `s3` envelope whose claim-check pointer cannot be right: quarantined as malformed-envelope, not retried.
+ * A plain Error told apart by name, not a class: a class does not survive function serialization (model/errors.ts).
+ */
+interface ClaimPointerError extends Error {
+    readonly name: "ClaimPointerError";
 }
+const claimPointerError = (message: string): ClaimPointerError => namedError("ClaimPointerError", message);
+const isClaimPointerError = (err: unknown): err is ClaimPointerError => isNamedError(err, "ClaimPointerError");
 
 /** A catch-all message, as the Lambda event or ReceiveMessage gives it. */
 export interface InboundRecord {
@@ -183,7 +189,7 @@ export function readEnvelope(p: Pending): boolean {
         p.envelope = decodeEnvelope(p.record.body, p.record.attributes);
         return true;
     } catch (err) {
-        if (!(err instanceof EnvelopeError)) throw err;
+        if (!isEnvelopeError(err)) throw err;
         p.reject = { reason: QuarantineReason.MalformedEnvelope, detail: err.message };
         return false;
     }
@@ -423,7 +429,7 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
             await resolveBody(p, calls);
         } catch (err) {
             // A pointer that cannot be right is bad input; a failed read may be transient.
-            if (err instanceof ClaimPointerError) {
+            if (isClaimPointerError(err)) {
                 // Quarantined with the pointer itself as the body: it is all there is.
                 inlineBody(p);
                 p.reject = { reason: QuarantineReason.MalformedEnvelope, detail: err.message };
@@ -455,11 +461,11 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
         try {
             pointer = JSON.parse(body.toString("utf8"));
         } catch {
-            throw new ClaimPointerError("the s3-encoded body is not a JSON claim-check pointer");
+            throw claimPointerError("the s3-encoded body is not a JSON claim-check pointer");
         }
         const { bucket, key } = (pointer ?? {}) as { bucket?: unknown; key?: unknown };
         if (bucket !== config.bucket || typeof key !== "string" || !key.startsWith(`${ArchivePrefix.Claims}/ingress/`)) {
-            throw new ClaimPointerError(`the claim-check pointer must name s3://${config.bucket}/${ArchivePrefix.Claims}/ingress/...`);
+            throw claimPointerError(`the claim-check pointer must name s3://${config.bucket}/${ArchivePrefix.Claims}/ingress/...`);
         }
         return { bucket, key };
     }

@@ -5,8 +5,10 @@
  * class that extends Error does not survive Pulumi's function serialization
  * (the uploaded constructor's instances are not `instanceof Error`, and have
  * no name and no message: test/components/secret-error-deploy.test.ts),
- * like the destination's errors (handlers/destination/outcome.ts).
+ * like the destination's errors (handlers/destination/outcome.ts); the helper
+ * is model/errors.ts.
  */
+import { isNamedError, namedError } from "../../model/errors";
 
 /** A provider's or handler's secret could not be read for a reason other than "not set": retried. */
 export interface SecretUnavailableError extends Error {
@@ -23,20 +25,10 @@ export interface UnknownHandlerSecretError extends Error {
     readonly name: "UnknownHandlerSecretError";
 }
 
-/** An Error named `name`, its stack headed by that name as a class's would be. */
-function namedError<N extends string>(name: N, message: string): Error & { readonly name: N } {
-    const e = new Error(message);
-    e.name = name;
-    if (e.stack?.startsWith("Error")) e.stack = name + e.stack.slice("Error".length);
-    return e as Error & { readonly name: N };
-}
-
-const isNamed = (err: unknown, name: string): boolean => err instanceof Error && err.name === name;
-
 export const secretUnavailableError = (message: string): SecretUnavailableError => namedError("SecretUnavailableError", message);
 export const laneUnavailableError = (message: string): LaneUnavailableError => namedError("LaneUnavailableError", message);
 export const unknownHandlerSecretError = (message: string): UnknownHandlerSecretError => namedError("UnknownHandlerSecretError", message);
 
-export const isSecretUnavailableError = (err: unknown): err is SecretUnavailableError => isNamed(err, "SecretUnavailableError");
-export const isLaneUnavailableError = (err: unknown): err is LaneUnavailableError => isNamed(err, "LaneUnavailableError");
-export const isUnknownHandlerSecretError = (err: unknown): err is UnknownHandlerSecretError => isNamed(err, "UnknownHandlerSecretError");
+export const isSecretUnavailableError = (err: unknown): err is SecretUnavailableError => isNamedError(err, "SecretUnavailableError");
+export const isLaneUnavailableError = (err: unknown): err is LaneUnavailableError => isNamedError(err, "LaneUnavailableError");
+export const isUnknownHandlerSecretError = (err: unknown): err is UnknownHandlerSecretError => isNamedError(err, "UnknownHandlerSecretError");

@@ -34,7 +34,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { createHash } from "crypto";
 import { queueDepth } from "../queues";
-import { decodeEnvelope, EnvelopeAttribute, EnvelopeError } from "../../model/envelope";
+import { decodeEnvelope, EnvelopeAttribute, isEnvelopeError } from "../../model/envelope";
 import { attestRedrive, checkRedrive } from "../../model/seal";
 import type { Progress } from "./progress";
 import { CatchAllLaneId, OpsTarget, sealKeyOf, TargetLane } from "./target";
@@ -72,7 +72,7 @@ export function catchAllRedriveAttributes(message: Message, key: string): Attrib
     try {
         envelope = decodeEnvelope(body, attributes as Parameters<typeof decodeEnvelope>[1]);
     } catch (err) {
-        if (err instanceof EnvelopeError) return attributes;
+        if (isEnvelopeError(err)) return attributes;
         throw err;
     }
     if (envelope.seal !== undefined) return attributes;

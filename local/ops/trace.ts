@@ -27,7 +27,7 @@ import { LastError, readLastError } from "../../handlers/worker/last-error";
 import { DeadLetterAttribute } from "../../handlers/worker/sqs-record";
 import { idempotencyKey, IdempotencyKeyPrefix } from "../../handlers/worker/worker";
 import { ArchivePrefix, LaneName } from "../../model/constants";
-import { decodeEnvelope, EnvelopeError } from "../../model/envelope";
+import { decodeEnvelope, isEnvelopeError } from "../../model/envelope";
 import { parseLaneMessage } from "../../model/lane-message";
 import type { QueueDepth } from "../queues";
 import { queueDepth } from "../queues";
@@ -238,7 +238,7 @@ function matchesEnvelope(m: Message, provider: string, eventId: string | undefin
         // Not routed yet: the event id is only in the body, unread by any plugin.
         return eventId !== undefined && envelope.encoding !== "s3" && envelope.body.toString("latin1").includes(eventId);
     } catch (err) {
-        if (err instanceof EnvelopeError) return false;
+        if (isEnvelopeError(err)) return false;
         throw err;
     }
 }

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { KafkaCredentialsError, kafkaConfigOf } from "../../handlers/kafka/client";
+import { isKafkaCredentialsError, kafkaConfigOf } from "../../handlers/kafka/client";
 import { unique } from "./support/kafka";
 
 describe("Kafka client settings", () => {
@@ -40,7 +40,8 @@ describe("Kafka client settings", () => {
         } catch (err) {
             error = err;
         }
-        expect(error).to.be.instanceOf(KafkaCredentialsError);
+        expect(isKafkaCredentialsError(error), String(error)).to.equal(true);
+        expect((error as Error).name).to.equal("KafkaCredentialsError");
         expect((error as Error).message).to.equal(`secret ${ARN} must hold JSON {"username": "...", "password": "..."} with both set`);
     });
 });
