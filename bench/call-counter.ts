@@ -116,18 +116,41 @@ export function countedClients(endpoint: string): CountedClients {
 export type CallTimings = Record<string, { calls: number; totalMs: number }>;
 
 /**
+ * Wall time during which at least one call was in flight: calls that overlap
+ * (the worker's legacy-key GetItem runs beside its PutItem) count once, so
+ * "time in DynamoDB" can be taken out of an elapsed time without going negative.
+ */
+export class BusyClock {
+    private inFlight = 0;
+    private since = 0;
+    public totalMs = 0;
+    public enter(): void {
+        if (this.inFlight++ === 0) this.since = performance.now();
+    }
+    public leave(): void {
+        if (--this.inFlight === 0) this.totalMs += performance.now() - this.since;
+    }
+    public reset(): void {
+        this.totalMs = 0;
+        if (this.inFlight > 0) this.since = performance.now();
+    }
+}
+
+/**
  * Time every call `client` makes into `timings`, under `service`. Returns the
  * client. Concurrent calls each count their own wall time, so the total can
  * exceed the elapsed time. A ReceiveMessage that returned no message (a long
  * poll on an empty queue: waiting, not work) is kept apart, under
- * `SQS.ReceiveMessage (empty)`.
+ * `SQS.ReceiveMessage (empty)`. `busy`, when given, also gets the wall time
+ * during which any of them was in flight.
  */
-export function timeCalls<C extends SQSClient | S3Client | SecretsManagerClient | DynamoDBClient>(client: C, service: string, timings: CallTimings): C {
+export function timeCalls<C extends SQSClient | S3Client | SecretsManagerClient | DynamoDBClient>(client: C, service: string, timings: CallTimings, busy?: BusyClock): C {
     const stack = client.middlewareStack as unknown as MiddlewareStackLike;
     stack.add(
         (next, context) => async (args) => {
             const operation = (context.commandName ?? "Unknown").replace(/Command$/, "");
             const started = performance.now();
+            busy?.enter();
             let empty = false;
             try {
                 const result = (await next(args)) as { output?: { Messages?: unknown[] } };
@@ -137,6 +160,7 @@ export function timeCalls<C extends SQSClient | S3Client | SecretsManagerClient 
                 const t = (timings[`${service}.${operation}${empty ? " (empty)" : ""}`] ??= { calls: 0, totalMs: 0 });
                 t.calls += 1;
                 t.totalMs += performance.now() - started;
+                busy?.leave();
             }
         },
         { step: "initialize", name: "benchCallTimer" },
