@@ -16,6 +16,7 @@ import { handlers } from "../handlers/app";
 import { KafkaBroker, startKafka } from "./services/kafka";
 import { MotoServer, startMoto } from "./services/moto";
 import { adminRoutes } from "./admin";
+import { ConsoleMount, mountConsole } from "./console/local";
 import { FailureSwitch } from "./failure-switch";
 import { HandlerJournalEnv, journaled } from "./handler-journal";
 import { createHttpIngress } from "./http-ingress";
@@ -57,6 +58,8 @@ export interface LocalPipelineOptions {
     readonly router?: boolean;
     readonly env?: NodeJS.ProcessEnv;
     readonly logger?: LocalLogger;
+    /** The console's action token (local/console); a fresh random one when not given. */
+    readonly consoleToken?: string;
 }
 
 export interface StartTimings {
@@ -83,6 +86,8 @@ export interface LocalPipeline {
     readonly timings: StartTimings;
     /** Where the state file was written, if it was. */
     readonly stateFile?: string;
+    /** The console page (`<url>/`) and the token its actions need. */
+    readonly console: { readonly url: string; readonly token: string };
     status(): Promise<PipelineStatus>;
     /** Clean shutdown; safe to call twice. */
     stop(): Promise<void>;
@@ -138,6 +143,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     const servicesMs = Date.now() - started;
     const runners: LaneRunner[] = [];
     let router: { stop(): Promise<void> } | undefined;
+    let consoleMount: ConsoleMount | undefined;
     let server: http.Server | undefined;
     let stateFile: string | undefined;
     const clients = localClients(services.endpoint, env.AWS_REGION ?? "us-east-1");
@@ -150,6 +156,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
                 server.closeIdleConnections();
                 await closed;
             }
+            consoleMount?.stop();
             await Promise.all([router?.stop(), ...runners.map((r) => r.stop())]);
             if (stateFile) removeLocalState(process.pid, env);
             await services.stop();
@@ -191,49 +198,49 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
                 runner: (lane) => runners.find((r) => r.lane === lane),
             });
         const sealKeys = cachedSecretReader(clients.secrets);
+        const admin = adminRoutes({ status, stats, failures, routerReports: !routerHere });
         server = createHttpIngress({
             sqs: clients.sqs,
             catchAllQueueUrl: resources.catchAll.queue.url,
             providers: model.providers,
             secrets: async (provider) => stack.secrets[provider] ?? [],
             sealKeys: () => sealKeys(resources.sealSecretId),
-            extra: adminRoutes({ status, stats, failures, routerReports: !routerHere }),
+            extra: async (req, res) => (await admin(req, res)) || ((await consoleMount?.routes(req, res)) ?? false),
             onRequest: (provider, code, enqueued) => stats.onHttp(provider, code, enqueued),
         });
         const port = await listen(server, options.port ?? 8787);
         url = `http://127.0.0.1:${port}`;
 
-        if (options.writeState ?? true) {
-            const state: LocalState = {
-                v: LocalStateVersion,
-                pid: process.pid,
-                startedAt: new Date(started).toISOString(),
-                stack: stack.stack,
-                stackFile: stack.file,
-                url,
-                endpoint: services.endpoint,
-                region: env.AWS_REGION ?? "us-east-1",
-                prefix: model.name,
-                bucket: resources.bucket,
-                table: resources.table,
-                sealSecretId: resources.sealSecretId,
-                catchAll: resources.catchAll,
-                providers: model.providers.map((p) => ({ name: p.name, plugin: p.plugin, url: `${url}${p.path}` })),
-                lanes: model.lanes.map((l) => ({
-                    id: l.id,
-                    provider: l.provider,
-                    kind: l.kind,
-                    ordering: l.ordering,
-                    concurrency: l.concurrency,
-                    batchSize: l.batchSize,
-                    maxReceiveCount: l.maxReceiveCount,
-                    queue: resources.lanes[l.id]?.queue,
-                    dlq: resources.lanes[l.id]?.dlq,
-                    topic: l.topic,
-                })),
-            };
-            stateFile = writeLocalState(state, env);
-        }
+        const state: LocalState = {
+            v: LocalStateVersion,
+            pid: process.pid,
+            startedAt: new Date(started).toISOString(),
+            stack: stack.stack,
+            stackFile: stack.file,
+            url,
+            endpoint: services.endpoint,
+            region: env.AWS_REGION ?? "us-east-1",
+            prefix: model.name,
+            bucket: resources.bucket,
+            table: resources.table,
+            sealSecretId: resources.sealSecretId,
+            catchAll: resources.catchAll,
+            providers: model.providers.map((p) => ({ name: p.name, plugin: p.plugin, url: `${url}${p.path}` })),
+            lanes: model.lanes.map((l) => ({
+                id: l.id,
+                provider: l.provider,
+                kind: l.kind,
+                ordering: l.ordering,
+                concurrency: l.concurrency,
+                batchSize: l.batchSize,
+                maxReceiveCount: l.maxReceiveCount,
+                queue: resources.lanes[l.id]?.queue,
+                dlq: resources.lanes[l.id]?.dlq,
+                topic: l.topic,
+            })),
+        };
+        if (options.writeState ?? true) stateFile = writeLocalState(state, env);
+        consoleMount = mountConsole({ state, model, status, stats, failures, token: options.consoleToken });
         return {
             stack,
             url,
@@ -246,6 +253,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             journal,
             timings: { servicesMs, resourcesMs, totalMs: Date.now() - started },
             stateFile,
+            console: { url: `${url}/`, token: consoleMount.token },
             status,
             stop,
         };

@@ -1,0 +1,328 @@
+/**
+ * What the console shows and does, over an OpsTarget (local/ops/target.ts):
+ * the same module for `npm start` (with the local pipeline's own counters,
+ * events and failure switch) and for a deployed stack (queue depths and the
+ * pipeline's CloudWatch metrics). Every action calls the operations code the
+ * CLI calls (`redrive`, `replay`); none is re-implemented here.
+ *
+ * One method per route (routes.ts); reads never change anything, actions
+ * (`redrive`, `replay`, `setFailing`) run only when the server allows them.
+ */
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import type { PipelineModel } from "../../model/pipeline";
+import { toSvg } from "../diagram";
+import type { FailureSwitch } from "../failure-switch";
+import { redrive, RedriveResult } from "../ops/redrive";
+import { replay, ReplaySummary } from "../ops/replay";
+import { queueStatus } from "../ops/status";
+import { catchAllLane, CatchAllLaneId, lanesOf, OpsTarget } from "../ops/target";
+import { peekOldestAgeSeconds, queueDepth } from "../queues";
+import type { EventRecord, PipelineStats } from "../stats";
+import type { PipelineStatus } from "../status";
+import { readPipelineMetrics } from "./cloudwatch";
+import { Jobs, JobView } from "./jobs";
+import { RateSampler, RateSeries } from "./rates";
+
+/** What only the local pipeline has: its counters, its event list, its failure switch. */
+export interface LocalSources {
+    status(): Promise<PipelineStatus>;
+    readonly stats: PipelineStats;
+    readonly failures: FailureSwitch;
+}
+
+export interface ConsoleApiOptions {
+    readonly target: OpsTarget;
+    /** The stack's name, for the title. */
+    readonly stack: string;
+    /** The pipeline model, for the drawing (a deployed stack has one only when its stack file is given). */
+    readonly model?: PipelineModel;
+    /** The local pipeline (npm start). */
+    readonly local?: LocalSources;
+    /** A deployed stack: where its metrics are read. */
+    readonly cloudwatch?: CloudWatchClient;
+    /** Whether actions (POST) are allowed at all. */
+    readonly allowActions: boolean;
+}
+
+export interface LaneView {
+    readonly id: string;
+    readonly kind: string;
+    /** Waiting to be received (visible + delayed). */
+    readonly queued: number | null;
+    /** Received and not yet deleted: being handled, or waiting out a failed attempt's visibility timeout. */
+    readonly inFlight: number | null;
+    /** Handler batches running now (local only). */
+    readonly running: number | null;
+    readonly dlq: number | null;
+    readonly oldestDlqAgeSeconds: number | null;
+    readonly processed: number | null;
+    readonly failed: number | null;
+}
+
+export interface ProviderView {
+    readonly name: string;
+    readonly received: number | null;
+    readonly rejected: number | null;
+    readonly rejectReasons: Readonly<Record<string, number>>;
+    readonly processed: number | null;
+    readonly failed: number | null;
+    readonly duplicates: number | null;
+    readonly deadLettered: number | null;
+    readonly dlq: number | null;
+    readonly inFlight: number | null;
+    /** Local only: the handler fails on demand (failure-switch.ts). */
+    readonly failing: boolean | null;
+    readonly lanes: readonly LaneView[];
+}
+
+export interface Overview {
+    readonly at: string;
+    readonly where: OpsTarget["where"];
+    readonly stack: string;
+    /** Where the counts come from, said on the page. */
+    readonly countsFrom: string;
+    readonly note?: string;
+    readonly providers: readonly ProviderView[];
+    readonly router: { readonly queued: number; readonly inFlight: number; readonly dlq: number; readonly oldestDlqAgeSeconds: number | null };
+}
+
+export interface Session {
+    readonly where: OpsTarget["where"];
+    readonly stack: string;
+    readonly actions: boolean;
+    readonly providers: readonly string[];
+    readonly lanes: readonly { readonly id: string; readonly provider: string }[];
+    /** What this console can show and do here. */
+    readonly features: Readonly<Record<"events" | "failSwitch" | "diagram" | "redrive" | "replay", boolean>>;
+}
+
+export interface DlqLaneView {
+    readonly lane: string;
+    readonly provider: string;
+    readonly visible: number;
+    readonly inFlight: number;
+    readonly oldestAgeSeconds: number | null;
+    /** Local only: the lane's latest failed attempts from the worker's outcomes, newest first (not the DLQ's contents). */
+    readonly recentFailures: readonly EventRecord[] | null;
+}
+
+export class ConsoleApiError extends Error {
+    public readonly name = "ConsoleApiError";
+    constructor(
+        message: string,
+        readonly status: 400 | 403 | 404 | 409 = 400,
+    ) {
+        super(message);
+    }
+}
+
+export class ConsoleApi {
+    readonly jobs = new Jobs();
+    private readonly sampler?: RateSampler;
+
+    constructor(private readonly options: ConsoleApiOptions) {
+        const local = options.local;
+        if (local) this.sampler = new RateSampler(() => Object.fromEntries(Object.entries(local.stats.providers).map(([p, c]) => [p, { received: c.received, rejected: c.rejected, processed: c.processed, failed: c.failed }]))).start();
+    }
+
+    stop(): void {
+        this.sampler?.stop();
+    }
+
+    session(): Session {
+        const { target, local } = this.options;
+        return {
+            where: target.where,
+            stack: this.options.stack,
+            actions: this.options.allowActions,
+            providers: target.providers,
+            lanes: target.lanes.map((l) => ({ id: l.id, provider: l.provider })),
+            features: { events: !!local, failSwitch: !!local, diagram: !!this.options.model, redrive: this.options.allowActions, replay: this.options.allowActions },
+        };
+    }
+
+    async overview(): Promise<Overview> {
+        return this.options.local ? this.localOverview(this.options.local) : this.awsOverview();
+    }
+
+    private async localOverview(local: LocalSources): Promise<Overview> {
+        const status = await local.status();
+        const ages = await this.dlqAges(Object.values(status.providers).flatMap((p) => Object.entries(p.lanes).filter(([, l]) => l.dlq && l.dlq.visible > 0).map(([id]) => id)));
+        const providers = Object.entries(status.providers).map(([name, p]): ProviderView => {
+            const lanes = Object.entries(p.lanes).map(
+                ([id, l]): LaneView => ({
+                    id,
+                    kind: l.kind,
+                    queued: l.queue ? l.queue.visible + l.queue.delayed : null,
+                    inFlight: l.queue ? l.queue.inFlight : null,
+                    running: l.running,
+                    dlq: l.dlq ? l.dlq.visible + l.dlq.inFlight : (l.deadLettered ?? 0),
+                    oldestDlqAgeSeconds: ages[id] ?? null,
+                    processed: null,
+                    failed: null,
+                }),
+            );
+            return {
+                name,
+                received: p.received,
+                rejected: p.rejected,
+                rejectReasons: p.rejectReasons,
+                processed: p.processed,
+                failed: p.failed,
+                duplicates: p.duplicates,
+                deadLettered: p.deadLettered,
+                dlq: p.dlq,
+                inFlight: lanes.reduce((a, l) => a + (l.inFlight ?? 0), 0),
+                failing: p.failing,
+                lanes,
+            };
+        });
+        const routerAge = status.router.dlq.visible > 0 ? ((await peekOldestAgeSeconds(this.options.target.sqs, this.options.target.catchAll.dlqUrl)) ?? null) : null;
+        return {
+            at: new Date().toISOString(),
+            where: "local",
+            stack: status.stack,
+            countsFrom: `this npm start's counters (GET /_status), since it started ${status.uptimeSeconds} s ago`,
+            providers,
+            router: { queued: status.router.queue.visible + status.router.queue.delayed, inFlight: status.router.queue.inFlight, dlq: status.router.dlq.visible + status.router.dlq.inFlight, oldestDlqAgeSeconds: routerAge },
+        };
+    }
+
+    /** The oldest DLQ message's age of each lane given (DLQs have no redrive policy: a peek costs no attempt). */
+    private async dlqAges(laneIds: readonly string[]): Promise<Record<string, number | undefined>> {
+        const lanes = this.options.target.lanes.filter((l) => laneIds.includes(l.id));
+        const ages = await Promise.all(lanes.map(async (l) => [l.id, await peekOldestAgeSeconds(this.options.target.sqs, l.dlqUrl)] as const));
+        return Object.fromEntries(ages);
+    }
+
+    private async awsOverview(): Promise<Overview> {
+        const { target } = this.options;
+        const [queues, metrics] = await Promise.all([queueStatus(target), this.options.cloudwatch ? readPipelineMetrics(this.options.cloudwatch, target.providers, target.lanes) : Promise.resolve(undefined)]);
+        const row = (id: string) => queues.lanes.find((l) => l.lane === id)!;
+        const providers = target.providers.map((name): ProviderView => {
+            const m = metrics?.providers[name];
+            const lanes = target.lanes
+                .filter((l) => l.provider === name)
+                .map((l): LaneView => {
+                    const r = row(l.id);
+                    return {
+                        id: l.id,
+                        kind: "sqs",
+                        queued: r.queue.visible + r.queue.delayed,
+                        inFlight: r.queue.inFlight,
+                        running: null,
+                        dlq: r.dlq.visible + r.dlq.inFlight,
+                        oldestDlqAgeSeconds: r.oldestDlqAgeSeconds ?? null,
+                        processed: m?.lanes[l.id]?.processed ?? null,
+                        failed: m?.lanes[l.id]?.failed ?? null,
+                    };
+                });
+            return {
+                name,
+                received: m?.received ?? null,
+                rejected: m?.rejected ?? null,
+                rejectReasons: m?.rejectReasons ?? {},
+                processed: m?.processed ?? null,
+                failed: m?.failed ?? null,
+                duplicates: null,
+                deadLettered: null,
+                dlq: lanes.reduce((a, l) => a + (l.dlq ?? 0), 0),
+                inFlight: lanes.reduce((a, l) => a + (l.inFlight ?? 0), 0),
+                failing: null,
+                lanes,
+            };
+        });
+        const catchAll = row(CatchAllLaneId);
+        return {
+            at: queues.at,
+            where: "aws",
+            stack: this.options.stack,
+            countsFrom: "CloudWatch sums over the last 15 minutes (queue depths from SQS, now)",
+            note: metrics?.note ?? (this.options.cloudwatch ? undefined : "no CloudWatch client: counts not shown"),
+            providers,
+            router: { queued: catchAll.queue.visible + catchAll.queue.delayed, inFlight: catchAll.queue.inFlight, dlq: catchAll.dlq.visible + catchAll.dlq.inFlight, oldestDlqAgeSeconds: catchAll.oldestDlqAgeSeconds ?? null },
+        };
+    }
+
+    async rates(): Promise<RateSeries> {
+        if (this.sampler) return this.sampler.series();
+        if (this.options.cloudwatch) return (await readPipelineMetrics(this.options.cloudwatch, this.options.target.providers, this.options.target.lanes)).series;
+        return { bucketSeconds: 60, t: [], total: { received: [], rejected: [], processed: [], failed: [] }, providers: {}, note: "no metrics source" };
+    }
+
+    /** The latest worker outcomes, newest first (local only: a deployed stack keeps no such list; use the DLQ view or CloudWatch Logs). */
+    events(provider?: string, limit = 100): EventRecord[] {
+        const local = this.options.local;
+        if (!local) throw new ConsoleApiError("the event list exists only for npm start: a deployed stack keeps no list of outcomes", 404);
+        if (provider && !this.options.target.providers.includes(provider)) throw new ConsoleApiError(`unknown provider "${provider}" (configured: ${this.options.target.providers.join(", ")})`, 404);
+        return local.stats.events(provider || undefined).slice(-limit).reverse();
+    }
+
+    /** Per lane of `provider` (or the catch-all), the DLQ's depth and oldest message. */
+    async dlq(provider: string, lane?: string): Promise<DlqLaneView[]> {
+        const lanes = provider === CatchAllLaneId ? [catchAllLane(this.options.target)] : this.lanes(provider, lane);
+        const failures = this.options.local?.stats.events(provider === CatchAllLaneId ? undefined : provider).filter((e) => e.outcome === "failed" || e.outcome === "dead-lettered");
+        return Promise.all(
+            lanes.map(async (l): Promise<DlqLaneView> => {
+                const [depth, age] = await Promise.all([queueDepth(this.options.target.sqs, l.dlqUrl), peekOldestAgeSeconds(this.options.target.sqs, l.dlqUrl)]);
+                return {
+                    lane: l.id,
+                    provider: l.provider,
+                    visible: depth.visible,
+                    inFlight: depth.inFlight,
+                    oldestAgeSeconds: age ?? null,
+                    recentFailures: failures ? failures.filter((e) => e.lane === l.id).slice(-20).reverse() : null,
+                };
+            }),
+        );
+    }
+
+    diagram(): string {
+        if (!this.options.model) throw new ConsoleApiError("no stack file given: start the console with --stack <name|file> to draw it", 404);
+        return toSvg(this.options.model, `webhook pipeline: ${this.options.stack}`);
+    }
+
+    private lanes(provider: string, lane?: string) {
+        try {
+            return lanesOf(this.options.target, provider, lane);
+        } catch (err) {
+            throw new ConsoleApiError((err as Error).message, 404);
+        }
+    }
+
+    private actionsAllowed(): void {
+        if (!this.options.allowActions) throw new ConsoleApiError("this console was started read-only: start it with --allow-actions to act on the stack", 403);
+    }
+
+    /** Start moving the DLQ of `provider` (all its lanes, or one; `catch-all` for the router's) back to its queue. */
+    redrive(provider: string, lane?: string): JobView {
+        this.actionsAllowed();
+        const lanes = provider === CatchAllLaneId ? [catchAllLane(this.options.target)] : this.lanes(provider, lane);
+        return this.jobs.start("redrive", `redrive ${lane ? lanes[0].id : provider}`, async (progress): Promise<RedriveResult[]> =>
+            redrive(this.options.target, lanes, (l) => ({ update: (done, total, note) => progress.update(done, total, `${l.id}${note ? ` ${note}` : ""}`), finish: () => undefined })),
+        );
+    }
+
+    /** Start replaying `provider`'s archived requests received in [from, to] (epoch ms). */
+    replay(provider: string, from: number, to: number, force = false): JobView {
+        this.actionsAllowed();
+        if (!this.options.target.providers.includes(provider)) throw new ConsoleApiError(`unknown provider "${provider}" (configured: ${this.options.target.providers.join(", ")})`, 404);
+        if (!Number.isFinite(from) || !Number.isFinite(to)) throw new ConsoleApiError(`from and to must be times in epoch milliseconds, not ${from} and ${to}`);
+        if (from > to) throw new ConsoleApiError(`from (${new Date(from).toISOString()}) must not be after to (${new Date(to).toISOString()})`);
+        return this.jobs.start("replay", `replay ${provider} ${new Date(from).toISOString()} .. ${new Date(to).toISOString()}${force ? " (force)" : ""}`, async (progress): Promise<Omit<ReplaySummary, "requests"> & { requests: number }> => {
+            const summary = await replay(this.options.target, { provider, from, to, force, progress });
+            // The page shows the counts; the request list can be long.
+            return { ...summary, requests: summary.requests.length };
+        });
+    }
+
+    /** Local only: make `provider`'s handler fail (or heal it). */
+    setFailing(provider: string, on: boolean): { provider: string; failing: boolean } {
+        this.actionsAllowed();
+        const local = this.options.local;
+        if (!local) throw new ConsoleApiError("breaking a handler on demand exists only for npm start", 404);
+        if (!local.failures.has(provider)) throw new ConsoleApiError(`unknown provider "${provider}" (configured: ${this.options.target.providers.join(", ")})`, 404);
+        local.failures.set(provider, on);
+        return { provider, failing: local.failures.failing(provider) };
+    }
+}
