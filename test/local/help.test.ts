@@ -44,6 +44,8 @@ describe("--help on every command", function () {
         ["ops redrive", "scripts/ops.js", ["redrive", "--help"]],
         ["ops status", "scripts/ops.js", ["status", "--help"]],
         ["ops diagram", "scripts/ops.js", ["diagram", "-h"]],
+        ["console", "scripts/console.js", ["--help"]],
+        ["screenshots", "scripts/console-screenshots.js", ["--help"]],
         ["synth", "scripts/synth.js", ["--help"]],
         ["kafka:replay", "scripts/kafka-replay.js", ["--help"]],
         ["kafka:consume", "handlers/kafka/cli.js", ["--help"]],
