@@ -68,7 +68,9 @@ export function indexHtml(): string {
   <p class="help">Replay sends archived requests of a provider, received in a time range, through the router again. Events processed before are skipped by the workers' idempotency unless <i>force</i> is set.</p>
   <form id="replay-form">
     <label>provider <select id="replay-provider"></select></label>
-    <label>received in the last <select id="replay-range"><option value="900000">15 minutes</option><option value="3600000">hour</option><option value="86400000">day</option></select></label>
+    <label>received in the last <select id="replay-range"><option value="900000">15 minutes</option><option value="3600000">hour</option><option value="86400000">day</option><option value="custom">range below</option></select></label>
+    <label>from <input id="replay-from" type="datetime-local" step="1"></label>
+    <label>to <input id="replay-to" type="datetime-local" step="1"></label>
     <label><input id="replay-force" type="checkbox"> force (run handlers again)</label>
     <button type="submit" id="replay-start">Replay</button>
   </form>

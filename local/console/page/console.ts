@@ -428,10 +428,14 @@ async function start(): Promise<void> {
         note.hidden = false;
     }
     ($("replay-start") as HTMLButtonElement).disabled = !session.features.replay;
+    for (const id of ["replay-from", "replay-to"]) $(id).addEventListener("change", () => (($("replay-range") as HTMLSelectElement).value = "custom"));
     $("replay-form").addEventListener("submit", (ev) => {
         ev.preventDefault();
-        const to = Date.now();
-        const from = to - Number(($("replay-range") as HTMLSelectElement).value);
+        const range = ($("replay-range") as HTMLSelectElement).value;
+        // datetime-local values are the browser's local time; Date.parse reads them so
+        const to = range === "custom" ? Date.parse(($("replay-to") as HTMLInputElement).value) : Date.now();
+        const from = range === "custom" ? Date.parse(($("replay-from") as HTMLInputElement).value) : to - Number(range);
+        if (!Number.isFinite(from) || !Number.isFinite(to)) return watchError(new Error("give both times of the range (from and to)"), $("replay-jobs"));
         act<JobView>("/console/api/replay", { provider: ($("replay-provider") as HTMLSelectElement).value, from, to, force: ($("replay-force") as HTMLInputElement).checked }).then(
             (job) => watchJob(job, $("replay-jobs")),
             (e: Error) => watchError(e, $("replay-jobs")),
