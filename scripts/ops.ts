@@ -5,6 +5,8 @@
  *   redrive  --provider <name> [--lane <lane>] [--json]
  *   redrive  --catch-all [--json]       requests the router failed (their DLQ), back to the router
  *   status   [--provider <name>] [--peek] [--json]
+ *   trace    --provider <name> (--event-id <id> | --request-id <id>) [--around <time>] [--peek] [--json]
+ *   dlq      --provider <name> [--lane <lane>] [--show <message or event id>] [--json]
  *   diagram  [--stack dev|path] [--out file.svg|file.mmd] [--title text]
  *
  * Against the running `npm start` by default (its state file, .cache/local/state.json);
@@ -23,6 +25,8 @@ import { progressBar } from "../local/ops/progress";
 import { redrive } from "../local/ops/redrive";
 import { replay, ReplaySummary } from "../local/ops/replay";
 import { formatQueueStatus, queueStatus } from "../local/ops/status";
+import { formatTrace, traceEvent } from "../local/ops/trace";
+import { formatDlqListings, formatDlqMessage, listDlq, showDlqMessage } from "../local/ops/dlq";
 import { catchAllLane, lanesOf, OpsTarget, readStackOutputs, targetFromLocalState, targetFromOutputs } from "../local/ops/target";
 import { loadStackModel } from "../local/stack";
 import { readLocalState } from "../local/state";
@@ -40,6 +44,16 @@ const CommandUsage = {
   back to the router.`,
     status: `Usage: npm run ops -- status [--provider <name>] [--peek] [--json]
   Queue and DLQ depths per lane; --peek shows the oldest DLQ messages without taking them.`,
+    trace: `Usage: npm run ops -- trace --provider <name> (--event-id <id> | --request-id <id>) [--around <time>] [--peek] [--json]
+  Where one event (or request) is and what happened to it: archived (key, receive time) or quarantined (reason),
+  the lanes it was routed to, processed or in progress (the idempotency record), failed (the last error), in a DLQ.
+  Reads the archive's hourly partitions within --around ± 1 h (default: the last 6 h), every DLQ (harmless: DLQs
+  have no redrive policy) and the queues' counts; --peek also looks inside the lane and catch-all queues, which
+  adds a receive to each message there (it counts toward maxReceiveCount).`,
+    dlq: `Usage: npm run ops -- dlq --provider <name> [--lane <lane>] [--show <message or event id>] [--json]
+  Lists a provider's lane DLQs (or one lane's) without taking the messages: event id, type, attempts, first and
+  last seen, and the last error the worker recorded (or the destination's dead-letter reason). --show prints one
+  message with its body (--lane is needed when the provider has several SQS lanes). Then \`redrive\` as usual.`,
     diagram: `Usage: npm run ops -- diagram [--stack dev|path/to/Pulumi.x.yaml] [--out file.svg|file.mmd] [--title text]
   The stack's pipeline as Mermaid on stdout, or written as SVG / Mermaid.`,
 } as const;
@@ -81,6 +95,10 @@ const OpsOptions = {
     force: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     peek: { type: "boolean", default: false },
+    "event-id": { type: "string" },
+    "request-id": { type: "string" },
+    around: { type: "string" },
+    show: { type: "string" },
     aws: { type: "boolean", default: false },
     outputs: { type: "string" },
     stack: { type: "string", default: "dev" },
@@ -190,6 +208,36 @@ async function main(argv: string[]): Promise<number> {
             const status = await queueStatus(target(values), { peek: values.peek, provider: values.provider });
             if (values.json) print(status);
             else console.log(formatQueueStatus(status, values.peek));
+            return 0;
+        }
+        case "trace": {
+            if (!values.provider) throw new UsageError("trace needs --provider <name>");
+            if (!values["event-id"] && !values["request-id"]) throw new UsageError("trace needs --event-id <provider's event id> or --request-id <edge request id>");
+            const result = await traceEvent(target(values), {
+                provider: values.provider,
+                eventId: values["event-id"],
+                requestId: values["request-id"],
+                around: values.around === undefined ? undefined : parseTime(values.around, "--around"),
+                peek: values.peek,
+            });
+            if (values.json) print(result);
+            else console.log(formatTrace(result));
+            return 0;
+        }
+        case "dlq": {
+            if (!values.provider) throw new UsageError("dlq needs --provider <name>");
+            const t = target(values);
+            if (values.show !== undefined) {
+                const lanes = lanesOf(t, values.provider, values.lane);
+                if (lanes.length !== 1) throw new UsageError(`dlq --show needs --lane <lane>: provider ${values.provider} has ${lanes.length} SQS lanes (${lanes.map((l) => l.id).join(", ")})`);
+                const message = await showDlqMessage(t, values.provider, lanes[0].id, values.show);
+                if (values.json) print(message);
+                else console.log(formatDlqMessage(message));
+                return 0;
+            }
+            const listings = await listDlq(t, values.provider, values.lane);
+            if (values.json) print(listings);
+            else console.log(formatDlqListings(listings));
             return 0;
         }
         case "diagram": {

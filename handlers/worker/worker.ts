@@ -17,6 +17,7 @@ import type { WorkerRuntimeConfig } from "../../model/runtime-config";
 import type { WebhookHandler } from "../app/types";
 import { HandlerSecrets, noHandlerSecrets } from "../shared/handler-secrets";
 import { HandlerLogger, silentLogger } from "../shared/logger";
+import { recordLastError } from "./last-error";
 
 export type Outcome = "processed" | "duplicate";
 
@@ -87,11 +88,19 @@ export function createLaneProcessor(deps: LaneProcessorDeps): (text: string, opt
                     body: await bodyOf(message),
                 };
                 await deps.handler(event, { logger, attempt: options.attempt ?? 1, remainingMs, secrets, env });
-                return { token: input.token };
+                // `processedAt` is kept in the record's data: `ops trace` says when an event was processed.
+                return { token: input.token, processedAt: Date.now() };
             },
             { persistenceStore, config, keyPrefix: IdempotencyKeyPrefix },
         );
-        const result = await run({ key: idempotencyKey(message), token });
+        let result: { token: string };
+        try {
+            result = await run({ key: idempotencyKey(message), token });
+        } catch (err) {
+            // Where `ops dlq` and `ops trace` find why (last-error.ts); best effort, skipped when the invocation is nearly out of time.
+            if (remainingMs() > 3_000) await recordLastError(deps.dynamo, message, err, options.attempt ?? 1, { table: deps.config.idempotencyTable });
+            throw err;
+        }
         // A completed record returns the first call's result without calling the handler.
         const outcome: Outcome = result.token === token ? "processed" : "duplicate";
         if (outcome === "duplicate") logger.info("duplicate webhook skipped", { provider: message.provider, eventId: message.eventId, lane: message.lane });

@@ -7,8 +7,9 @@
  *   resource names);
  * - AWS: the stack outputs (`pulumi stack output --json > outputs.json`):
  *   `queueUrls` and `dlqUrls` by lane id (`catch-all` included), `bucketName`
- *   `webhookUrls` (its keys are the provider names) and `internalKeySecretArn`,
- *   with the SDK's usual credentials and region.
+ *   `webhookUrls` (its keys are the provider names), `internalKeySecretArn` and
+ *   `idempotencyTable` (trace and dlq read the workers' records), with the
+ *   SDK's usual credentials and region.
  *
  * `replay` and `redrive --catch-all` read the pipeline-internal key (model/seal.ts)
  * to vouch for what they send: an operator needs secretsmanager:GetSecretValue on it.
@@ -17,6 +18,7 @@ import * as fs from "fs";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { cachedSecretReader } from "../../handlers/shared/secrets";
 import { awsClients } from "../../handlers/shared/clients";
 import { localClients } from "../resources";
@@ -34,6 +36,10 @@ export interface OpsTarget {
     readonly sqs: SQSClient;
     readonly s3: S3Client;
     readonly secrets: SecretsManagerClient;
+    /** The idempotency table's client (trace, dlq). */
+    readonly dynamo?: DynamoDBClient;
+    /** The workers' idempotency table (Powertools records and the last errors; stacks whose outputs lack it: trace and dlq say so). */
+    readonly idempotencyTable?: string;
     /** The pipeline-internal key's secret (replay seals with it, a catch-all redrive attests with it). */
     readonly sealSecretId?: string;
     readonly bucket: string;
@@ -52,6 +58,8 @@ export function targetFromLocalState(state: LocalState): OpsTarget {
         sqs: clients.sqs,
         s3: clients.s3,
         secrets: clients.secrets,
+        dynamo: clients.dynamo,
+        idempotencyTable: state.table,
         sealSecretId: state.sealSecretId,
         bucket: state.bucket,
         providers: state.providers.map((p) => p.name),
@@ -69,6 +77,8 @@ export interface StackOutputs {
     readonly webhookUrls: Readonly<Record<string, string>>;
     /** The pipeline-internal key's secret (stacks deployed before it existed lack it). */
     readonly internalKeySecretArn?: string;
+    /** The idempotency table's name (trace and dlq read it). */
+    readonly idempotencyTable?: string;
 }
 
 export const CatchAllLaneId = "catch-all";
@@ -95,6 +105,8 @@ export function targetFromOutputs(outputs: StackOutputs, clients = awsClients())
         sqs: clients.sqs,
         s3: clients.s3,
         secrets: clients.secrets,
+        dynamo: clients.dynamo,
+        idempotencyTable: outputs.idempotencyTable,
         sealSecretId: outputs.internalKeySecretArn,
         bucket: outputs.bucketName,
         providers,
@@ -139,4 +151,16 @@ export async function sealKeyOf(target: OpsTarget): Promise<string> {
     const [key] = await cachedSecretReader(target.secrets)(target.sealSecretId);
     if (!key) throw new Error(`the pipeline-internal key ${target.sealSecretId} holds no key: put {"secrets":["<random key>"]} into it`);
     return key;
+}
+
+/** The idempotency table trace and dlq read, and its client; throws saying how to get them. */
+export function idempotencyTableOf(target: OpsTarget): { dynamo: DynamoDBClient; table: string } {
+    if (!target.idempotencyTable || !target.dynamo) {
+        throw new Error(
+            target.where === "aws"
+                ? "stack outputs lack idempotencyTable: write them again with `pulumi stack output --json > outputs.json` (this program exports it)"
+                : "the local pipeline's state names no idempotency table: restart `npm start` with this version",
+        );
+    }
+    return { dynamo: target.dynamo, table: target.idempotencyTable };
 }

@@ -15,6 +15,8 @@ import { loadStackModel } from "../../local/stack";
 import type { QueueStatus } from "../../local/ops/status";
 import type { RedriveResult } from "../../local/ops/redrive";
 import type { ReplaySummary } from "../../local/ops/replay";
+import type { DlqListing } from "../../local/ops/dlq";
+import type { TraceResult } from "../../local/ops/trace";
 import type { EventRecord } from "../../local/stats";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { encodeEnvelope } from "../../model/envelope";
@@ -255,6 +257,45 @@ describe("local pipeline (npm start)", function () {
         expect(JSON.parse(redriveRun.stdout) as RedriveResult[]).to.deep.equal([{ lane: "razorpay-default", method: "receive-send-delete", found: 3, moved: 3, failed: 0, errors: [] }]);
         const healed = await waitForStatus(local.url, (s) => s.providers.razorpay.processed === 5 && queuesDrained(s));
         expect({ dlq: healed.providers.razorpay.dlq, duplicates: healed.providers.razorpay.duplicates, failing: healed.providers.razorpay.failing }).to.deep.equal({ dlq: 0, duplicates: 0, failing: false });
+    });
+
+    it("GIVEN a processed event, a forged request and an event whose handler keeps failing WHEN the on-call engineer runs trace and dlq THEN each says where it is and why, the DLQ keeps its message, and redrive heals it", async () => {
+        // Prepare: shopify's samples were processed above; a forged shopify request; razorpay broken again (maxReceiveCount 2).
+        const processed = ((await (await fetch(`${local.url}/_events?provider=shopify`)).json()) as EventRecord[]).find((e) => e.outcome === "processed")!;
+        const forged = await send(local.url, "shopify", { secret: "not-the-secret" });
+        const forgedRequest = (JSON.parse(forged.text) as { requestId: string }).requestId;
+        await fetch(`${local.url}/_control/fail?provider=razorpay&on=true`, { method: "POST" });
+        const poison = await send(local.url, "razorpay");
+        const before = (await getStatus(local.url)).providers.razorpay.processed;
+        await waitForStatus(local.url, (s) => s.providers.razorpay.dlq === 1 && s.providers.shopify.rejected === 1 && queuesDrained(s));
+
+        // Act
+        const traced = await ops(local, ["trace", "--provider", "shopify", "--event-id", processed.eventId]);
+        const quarantined = await ops(local, ["trace", "--provider", "shopify", "--request-id", forgedRequest, "--json"]);
+        const listed = await ops(local, ["dlq", "--provider", "razorpay", "--json"]);
+        const listing = JSON.parse(listed.stdout) as DlqListing[];
+        const dead = listing[0]?.messages[0];
+        const shown = await ops(local, ["dlq", "--provider", "razorpay", "--show", dead?.eventId ?? "?"]);
+        const deadTrace = await ops(local, ["trace", "--provider", "razorpay", "--event-id", dead?.eventId ?? "?", "--json"]);
+        await fetch(`${local.url}/_control/fail?provider=razorpay&on=false`, { method: "POST" });
+        const redriven = await ops(local, ["redrive", "--provider", "razorpay", "--json"]);
+
+        // Assess
+        expect(traced.code, traced.stderr).to.equal(0);
+        expect(traced.stdout).to.include(`verdict: received once`);
+        expect(traced.stdout).to.include("lane shopify-default (routed here): processed");
+        expect(quarantined.code, quarantined.stderr).to.equal(0);
+        expect((JSON.parse(quarantined.stdout) as TraceResult).quarantined.map((q) => q.reason)).to.deep.equal(["bad-signature"]);
+        expect(listed.code, listed.stderr).to.equal(0);
+        expect(listing.map((l) => ({ lane: l.lane, count: l.messages.length }))).to.deep.equal([{ lane: "razorpay-default", count: 1 }]);
+        expect({ attempts: dead.attempts, error: dead.lastError?.message }).to.deep.equal({ attempts: 2, error: "handler for razorpay fails on demand (WEBHOOK_FAIL_RAZORPAY or POST /_control/fail)" });
+        expect(shown.code, shown.stderr).to.equal(0);
+        expect(shown.stdout).to.include(`message ${dead.id} in the DLQ of razorpay-default`);
+        expect(shown.stdout.trimEnd().endsWith(poison.body.toString("utf8"))).to.equal(true);
+        const lane = (JSON.parse(deadTrace.stdout) as TraceResult).lanes.find((l) => l.lane === "razorpay-default")!;
+        expect({ state: lane.state, attempt: lane.lastError?.attempt }).to.deep.equal({ state: "in-dlq", attempt: 2 });
+        expect(JSON.parse(redriven.stdout) as RedriveResult[]).to.deep.equal([{ lane: "razorpay-default", method: "receive-send-delete", found: 1, moved: 1, failed: 0, errors: [] }]);
+        await waitForStatus(local.url, (s) => s.providers.razorpay.processed === before + 1 && s.providers.razorpay.dlq === 0 && queuesDrained(s));
     });
 
     it("GIVEN requests in the catch-all DLQ (the router failed them) WHEN redriven with --catch-all THEN the router routes them and the handler runs", async () => {
