@@ -23,7 +23,7 @@ import { ensureChromium, launchChromium } from "../test/support/browser";
 
 const Usage = `Usage: npm run screenshots [-- --out docs/console]
   Starts a local pipeline on the dev stack (its own moto and port), sends some webhooks, breaks acme's
-  handler, and saves the console's views as PNG files: overview, events, dlq, replay, stack.`;
+  handler, and saves the console's views as PNG files: overview, events, search, dlq, replay, stack.`;
 
 async function sendSome(pipeline: LocalPipeline, provider: string, count: number, forge = false): Promise<void> {
     const p = pipeline.stack.model.providers.find((x) => x.name === provider)!;
@@ -94,6 +94,9 @@ async function main(argv: string[]): Promise<number> {
         await page.click('#tabs button[data-tab="events"]');
         await page.locator("#events tbody tr").first().waitFor();
         await shot("events");
+        await page.locator('#events tr[data-outcome="processed"] button[data-action="trace"]').first().click();
+        await page.locator("#trace-verdict").waitFor({ timeout: 30_000 });
+        await shot("search");
         await page.click('#tabs button[data-tab="dlq"]');
         await page.selectOption("#dlq-provider", "acme");
         await page.locator('[data-dlq-lane="acme-default"] td[data-field="error"]').first().waitFor();

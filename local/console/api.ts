@@ -7,16 +7,25 @@
  *
  * One method per route (routes.ts); reads never change anything, actions
  * (`redrive`, `replay`, `setFailing`) run only when the server allows them.
+ *
+ * Looking inside a DLQ (`listDlq`, `showDlqMessage`, `traceEvent`) receives
+ * its messages with a short hold and releases them (local/ops/peek.ts); a
+ * redrive receives them too. The two would get in each other's way (a
+ * redrive that finds its messages held stops short), so they take turns
+ * (`exclusive`). The trace never peeks into lane queues: there a receive
+ * counts toward maxReceiveCount, and a GET must not cost an attempt.
  */
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { PipelineModel } from "../../model/pipeline";
 import { toSvg } from "../diagram";
 import type { FailureSwitch } from "../failure-switch";
+import { DlqListing, DlqMessageDetail, listDlq, showDlqMessage } from "../ops/dlq";
 import { redrive, RedriveResult } from "../ops/redrive";
 import { replay, ReplaySummary } from "../ops/replay";
 import { queueStatus } from "../ops/status";
 import { catchAllLane, CatchAllLaneId, lanesOf, OpsTarget } from "../ops/target";
-import { peekOldestAgeSeconds, queueDepth } from "../queues";
+import { traceEvent, TraceResult } from "../ops/trace";
+import { peekOldestAgeSeconds } from "../queues";
 import type { EventRecord, PipelineStats } from "../stats";
 import type { PipelineStatus } from "../status";
 import { readPipelineMetrics } from "./cloudwatch";
@@ -93,17 +102,7 @@ export interface Session {
     readonly providers: readonly string[];
     readonly lanes: readonly { readonly id: string; readonly provider: string }[];
     /** What this console can show and do here. */
-    readonly features: Readonly<Record<"events" | "failSwitch" | "diagram" | "redrive" | "replay", boolean>>;
-}
-
-export interface DlqLaneView {
-    readonly lane: string;
-    readonly provider: string;
-    readonly visible: number;
-    readonly inFlight: number;
-    readonly oldestAgeSeconds: number | null;
-    /** Local only: the lane's latest failed attempts from the worker's outcomes, newest first (not the DLQ's contents). */
-    readonly recentFailures: readonly EventRecord[] | null;
+    readonly features: Readonly<Record<"events" | "failSwitch" | "diagram" | "redrive" | "replay" | "trace" | "dlqList", boolean>>;
 }
 
 export class ConsoleApiError extends Error {
@@ -119,6 +118,7 @@ export class ConsoleApiError extends Error {
 export class ConsoleApi {
     readonly jobs = new Jobs();
     private readonly sampler?: RateSampler;
+    private turn: Promise<unknown> = Promise.resolve();
 
     constructor(private readonly options: ConsoleApiOptions) {
         const local = options.local;
@@ -129,6 +129,13 @@ export class ConsoleApi {
         this.sampler?.stop();
     }
 
+    /** Run `work` when the DLQ reads and redrives before it are done (see the file's comment). */
+    private exclusive<T>(work: () => Promise<T>): Promise<T> {
+        const run = this.turn.then(work, work);
+        this.turn = run.catch(() => undefined);
+        return run;
+    }
+
     session(): Session {
         const { target, local } = this.options;
         return {
@@ -137,7 +144,15 @@ export class ConsoleApi {
             actions: this.options.allowActions,
             providers: target.providers,
             lanes: target.lanes.map((l) => ({ id: l.id, provider: l.provider })),
-            features: { events: !!local, failSwitch: !!local, diagram: !!this.options.model, redrive: this.options.allowActions, replay: this.options.allowActions },
+            features: {
+                events: !!local,
+                failSwitch: !!local,
+                diagram: !!this.options.model,
+                redrive: this.options.allowActions,
+                replay: this.options.allowActions,
+                trace: true,
+                dlqList: true,
+            },
         };
     }
 
@@ -258,23 +273,28 @@ export class ConsoleApi {
         return local.stats.events(provider || undefined).slice(-limit).reverse();
     }
 
-    /** Per lane of `provider` (or the catch-all), the DLQ's depth and oldest message. */
-    async dlq(provider: string, lane?: string): Promise<DlqLaneView[]> {
-        const lanes = provider === CatchAllLaneId ? [catchAllLane(this.options.target)] : this.lanes(provider, lane);
-        const failures = this.options.local?.stats.events(provider === CatchAllLaneId ? undefined : provider).filter((e) => e.outcome === "failed" || e.outcome === "dead-lettered");
-        return Promise.all(
-            lanes.map(async (l): Promise<DlqLaneView> => {
-                const [depth, age] = await Promise.all([queueDepth(this.options.target.sqs, l.dlqUrl), peekOldestAgeSeconds(this.options.target.sqs, l.dlqUrl)]);
-                return {
-                    lane: l.id,
-                    provider: l.provider,
-                    visible: depth.visible,
-                    inFlight: depth.inFlight,
-                    oldestAgeSeconds: age ?? null,
-                    recentFailures: failures ? failures.filter((e) => e.lane === l.id).slice(-20).reverse() : null,
-                };
-            }),
-        );
+    /** The messages in the DLQs of `provider`'s SQS lanes (or one lane's), each with its last error (local/ops/dlq.ts). */
+    dlq(provider: string, lane?: string): Promise<DlqListing[]> {
+        this.lanes(provider, lane);
+        return this.exclusive(() => listDlq(this.options.target, provider, lane));
+    }
+
+    /** One DLQ message with its body, by message id or event id. */
+    async dlqMessage(provider: string, lane: string, id: string): Promise<DlqMessageDetail> {
+        this.lanes(provider, lane);
+        try {
+            return await this.exclusive(() => showDlqMessage(this.options.target, provider, lane, id));
+        } catch (err) {
+            if (/^no message /.test((err as Error).message)) throw new ConsoleApiError((err as Error).message, 404);
+            throw err;
+        }
+    }
+
+    /** Where an event (or request) is and what happened to it (local/ops/trace.ts), without looking inside lane queues. */
+    trace(provider: string, query: { eventId?: string; requestId?: string; around?: number }): Promise<TraceResult> {
+        if (!this.options.target.providers.includes(provider)) throw new ConsoleApiError(`unknown provider "${provider}" (configured: ${this.options.target.providers.join(", ")})`, 404);
+        if (!query.eventId && !query.requestId) throw new ConsoleApiError("give an event id or a request id to search for");
+        return this.exclusive(() => traceEvent(this.options.target, { provider, eventId: query.eventId, requestId: query.requestId, around: query.around, peek: false }));
     }
 
     diagram(): string {
@@ -299,7 +319,7 @@ export class ConsoleApi {
         this.actionsAllowed();
         const lanes = provider === CatchAllLaneId ? [catchAllLane(this.options.target)] : this.lanes(provider, lane);
         return this.jobs.start("redrive", `redrive ${lane ? lanes[0].id : provider}`, async (progress): Promise<RedriveResult[]> =>
-            redrive(this.options.target, lanes, (l) => ({ update: (done, total, note) => progress.update(done, total, `${l.id}${note ? ` ${note}` : ""}`), finish: () => undefined })),
+            this.exclusive(() => redrive(this.options.target, lanes, (l) => ({ update: (done, total, note) => progress.update(done, total, `${l.id}${note ? ` ${note}` : ""}`), finish: () => undefined }))),
         );
     }
 

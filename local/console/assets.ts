@@ -32,17 +32,18 @@ export function indexHtml(): string {
 <nav id="tabs">
   <button data-tab="overview" class="active">Overview</button>
   <button data-tab="events">Events</button>
+  <button data-tab="search">Search</button>
   <button data-tab="dlq">Dead letters</button>
   <button data-tab="replay">Replay</button>
   <button data-tab="stack">Stack</button>
 </nav>
 <main>
 <section id="tab-overview">
-  <p class="help">Each webhook is received at the edge, verified and archived by the router (or rejected), routed to a lane, and handled by that lane's worker. A handler that keeps failing sends the event to the lane's dead-letter queue (DLQ); fix it, then redrive from <b>Dead letters</b>.</p>
+  <p class="help">Each webhook is received at the edge, verified and archived by the router (or rejected), routed to a lane, and handled by that lane's worker. A handler that keeps failing sends the event to the lane's dead-letter queue (DLQ); fix it, then redrive from <b>Dead letters</b>. <b>Search</b> (or a click on an event id) shows one event's path.</p>
   <p id="counts-from" class="muted"></p>
   <p id="overview-note" class="note" hidden></p>
   <table id="counts">
-    <thead><tr><th>provider / lane</th><th>received</th><th>rejected</th><th>processed</th><th>failed attempts</th><th>queued</th><th>in flight</th><th>in the DLQ</th><th>oldest in DLQ</th><th>handler</th></tr></thead>
+    <thead><tr><th>provider / lane</th><th>received</th><th>rejected</th><th>processed</th><th>failed attempts</th><th>queued</th><th>in flight</th><th>in the DLQ</th><th>oldest in DLQ</th><th>actions</th></tr></thead>
     <tbody></tbody>
   </table>
   <p id="router" class="muted"></p>
@@ -58,10 +59,21 @@ export function indexHtml(): string {
     <tbody></tbody>
   </table>
 </section>
+<section id="tab-search" hidden>
+  <p class="help">Where is an event, and what happened to it? Give the provider's event id (or the request id the edge answered with): the search reads the archive around it, the lanes' idempotency records and last errors, and every DLQ.</p>
+  <form id="search-form">
+    <label>provider <select id="search-provider"></select></label>
+    <select id="search-kind"><option value="eventId">event id</option><option value="requestId">request id</option></select>
+    <input id="search-id" type="search" size="40" autocomplete="off" placeholder="evt_123 or a request id">
+    <button type="submit" id="search-start">Search</button>
+  </form>
+  <div id="search-result"></div>
+</section>
 <section id="tab-dlq" hidden>
   <p class="help">Events whose handler failed every attempt wait in their lane's DLQ. Fix the handler, then <b>Redrive</b> moves them back to the lane, where they are processed again.</p>
-  <p><label>provider <select id="dlq-provider"></select></label></p>
+  <p><label>provider <select id="dlq-provider"></select></label> <button id="dlq-refresh" class="action">Refresh</button> <span class="muted">(listed on demand: each look receives the DLQ's messages for a moment)</span></p>
   <div id="dlq-lanes"></div>
+  <div id="dlq-message"></div>
   <div id="jobs"></div>
 </section>
 <section id="tab-replay" hidden>
@@ -120,6 +132,10 @@ button.action:disabled { border-color: var(--line); color: var(--muted); cursor:
 .dlq-lane h3 { margin: 0 0 6px; font-size: 14px; }
 .job { margin: 6px 0; }
 progress { width: 240px; vertical-align: middle; }
+button.link { font: inherit; border: none; background: none; padding: 0; color: var(--accent); cursor: pointer; text-align: left; word-break: break-all; }
+pre { background: #fff; border: 1px solid var(--line); padding: 8px; white-space: pre-wrap; word-break: break-all; max-height: 320px; overflow: auto; }
+#trace-path li { margin: 4px 0; }
+#trace-verdict { font-weight: 600; }
 #chart { background: #fff; border: 1px solid var(--line); padding: 6px; min-height: 260px; }
 #diagram { max-width: 100%; background: #fff; border: 1px solid var(--line); }
 form label { margin-right: 12px; }

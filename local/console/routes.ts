@@ -8,7 +8,9 @@
  *   GET  /console/api/overview              per provider and lane: counts, queue and DLQ depths
  *   GET  /console/api/rates                 the rates of the last 15 minutes
  *   GET  /console/api/events[?provider=p]   the latest worker outcomes (npm start only)
- *   GET  /console/api/dlq?provider=p[&lane=l]   a DLQ's depth and oldest message (+ recent failures locally)
+ *   GET  /console/api/dlq?provider=p[&lane=l]   the messages in a provider's lane DLQs, each with its last error
+ *   GET  /console/api/dlq/message?provider=p&lane=l&id=<message or event id>   one, with its body
+ *   GET  /console/api/trace?provider=p&(eventId=|requestId=)x[&around=<epoch ms>]   where an event is
  *   GET  /console/api/diagram.svg           the drawing of the stack
  *   GET  /console/api/jobs[/<id>]           actions started from the page, with their progress
  *   POST /console/api/redrive  {provider, lane?}
@@ -108,6 +110,13 @@ export function consoleRoutes(options: ConsoleRoutesOptions): (req: http.Incomin
         "/console/api/rates": () => api.rates(),
         "/console/api/events": (url) => api.events(url.searchParams.get("provider") ?? undefined),
         "/console/api/dlq": (url) => api.dlq(url.searchParams.get("provider") ?? "", url.searchParams.get("lane") || undefined),
+        "/console/api/dlq/message": (url) => api.dlqMessage(url.searchParams.get("provider") ?? "", url.searchParams.get("lane") ?? "", url.searchParams.get("id") ?? ""),
+        "/console/api/trace": (url) => {
+            const around = url.searchParams.get("around");
+            const at = around ? Number(around) : undefined;
+            if (at !== undefined && !Number.isFinite(at)) throw new ConsoleApiError(`around must be a time in epoch milliseconds, not "${around}"`);
+            return api.trace(url.searchParams.get("provider") ?? "", { eventId: url.searchParams.get("eventId") || undefined, requestId: url.searchParams.get("requestId") || undefined, around: at });
+        },
         "/console/api/jobs": () => api.jobs.list(),
     };
     const actions: Record<string, Action> = {

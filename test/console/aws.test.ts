@@ -14,7 +14,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { repoRoot } from "../../local/stack";
 import type { LocalState } from "../../local/state";
-import type { Overview } from "../../local/console/api";
+import type { Overview, Session } from "../../local/console/api";
+import type { DlqListing } from "../../local/ops/dlq";
+import type { TraceResult } from "../../local/ops/trace";
+import type { EventRecord } from "../../local/stats";
 import type { JobView } from "../../local/console/jobs";
 import { WorkerMetrics, workerMetricDimensions } from "../../model/metrics";
 import { LocalProcess, queuesDrained, startLocal, waitForStatus } from "../local/support";
@@ -67,6 +70,7 @@ function outputsOf(state: LocalState) {
         bucketName: state.bucket,
         webhookUrls: Object.fromEntries(state.providers.map((p) => [p.name, p.url])),
         internalKeySecretArn: state.sealSecretId,
+        idempotencyTable: state.table,
     };
 }
 
@@ -118,6 +122,24 @@ describe("console --aws against moto", function () {
         expect(page.headers.get("content-security-policy")).to.include("script-src 'self'");
         expect(svg.status).to.equal(200);
         expect({ rebound, named }, "a page on another name (DNS rebinding) gets nothing").to.deep.equal({ rebound: 403, named: 200 });
+    });
+
+    it("GIVEN a DLQ holding failed events WHEN the read-only console lists it and searches one THEN each message shows its last error and the trace finds it archived and in the DLQ", async () => {
+        // Prepare
+        const c = consoles[0];
+        const events = (await (await fetch(`${local.url}/_events?provider=razorpay`)).json()) as EventRecord[];
+        const eventId = events[0].eventId;
+
+        // Act
+        const session = (await (await fetch(`${c.url}/console/api/session`)).json()) as Session;
+        const listings = (await (await fetch(`${c.url}/console/api/dlq?provider=razorpay`)).json()) as DlqListing[];
+        const trace = (await (await fetch(`${c.url}/console/api/trace?provider=razorpay&eventId=${encodeURIComponent(eventId)}`)).json()) as TraceResult;
+
+        // Assess
+        expect({ trace: session.features.trace, dlqList: session.features.dlqList }).to.deep.equal({ trace: true, dlqList: true });
+        expect(listings.map((l) => [l.lane, l.messages.length])).to.deep.equal([["razorpay-default", 2]]);
+        for (const m of listings[0].messages) expect(`${m.lastError?.errorClass}: ${m.lastError?.message}`).to.include("InjectedFailureError: handler for razorpay fails on demand");
+        expect({ archived: trace.archived.length, lane: trace.lanes.find((l) => l.lane === "razorpay-default")?.state }).to.deep.equal({ archived: 1, lane: "in-dlq" });
     });
 
     it("GIVEN worker metrics in CloudWatch WHEN the overview is read THEN the lane's processed and failed sums come from them", async () => {

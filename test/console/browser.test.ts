@@ -1,8 +1,9 @@
 /**
  * The console as a person uses it, in headless Chromium (test/support/browser.ts):
  * webhooks sent to `npm start`, then in the page the counts match `/_status`,
- * a handler broken from the page fills its DLQ and the DLQ view shows the
- * error, the redrive button empties it and the events are then processed.
+ * the search finds an event and shows its path, a handler broken from the page
+ * fills its DLQ and the DLQ view shows the error, the redrive button empties it
+ * and the events are then processed.
  * Also: what came from the internet is shown as text, never run as HTML, and
  * an action without the token is refused. The suite prints how long it took.
  */
@@ -11,6 +12,7 @@ import type { Browser, Page } from "playwright-core";
 import { chromiumOrSkip, launchChromium } from "../support/browser";
 import { getStatus, LocalProcess, queuesDrained, startLocal, waitForStatus } from "../local/support";
 import type { PipelineStatus } from "../../local/status";
+import type { EventRecord } from "../../local/stats";
 import { consoleToken, secrets, sendWebhook, stackFile } from "./support";
 
 /** The numbers a provider's overview row shows, as /_status has them. */
@@ -74,6 +76,22 @@ describe("console in a browser (npm start)", function () {
         expect(pageErrors).to.deep.equal([]);
     });
 
+    it("GIVEN a processed event WHEN its id is clicked in the events list THEN the search shows its path: archived, routed, processed on its lane", async () => {
+        // Prepare
+        const events = (await (await fetch(`${local.url}/_events?provider=acme`)).json()) as EventRecord[];
+        const { eventId } = events.find((e) => e.outcome === "processed")!;
+
+        // Act
+        await page.click('#tabs button[data-tab="events"]');
+        await page.locator(`#events tr[data-event-id="${eventId}"] button[data-action="trace"]`).first().click({ timeout: 10_000 });
+        await page.locator("#trace-verdict").waitFor({ timeout: 20_000 });
+
+        // Assess
+        expect(await page.locator("#search-id").inputValue()).to.equal(eventId);
+        expect(await page.locator('#trace-path li[data-step="archived"]').innerText()).to.match(/verified and archived as raw\/provider=acme\/.*routed to acme-default/);
+        expect(await page.locator('#trace-path li[data-lane="acme-default"]').getAttribute("data-state")).to.equal("processed");
+    });
+
     it("GIVEN an event type that is HTML WHEN the events list shows it THEN it is text: no element is made of it and no script runs", async () => {
         // Prepare: razorpay reads the event type from the body's `event`
         const hostile = `<img src=x onerror="window.__pwned=1">`;
@@ -108,8 +126,11 @@ describe("console in a browser (npm start)", function () {
         const lane = page.locator('[data-dlq-lane="razorpay-default"]');
         await lane.locator('[data-field="dlq-count"]', { hasText: "2 in the DLQ" }).waitFor({ timeout: 10_000 });
         const errors = await lane.locator('td[data-field="error"]').allInnerTexts();
-        expect(errors.length).to.be.at.least(2);
-        expect(errors[0]).to.include("InjectedFailureError: handler for razorpay fails on demand");
+        expect(errors.length, "one row per DLQ message").to.equal(2);
+        for (const e of errors) expect(e).to.include("InjectedFailureError: handler for razorpay fails on demand");
+        // one message in full, its body as text
+        await lane.locator('button[data-action="show"]').first().click();
+        expect(await page.locator('#dlq-message pre[data-field="body"]').innerText()).to.include('"event":"payment.captured"');
     });
 
     it("GIVEN the token is missing WHEN an action is posted from the page THEN it is refused with 403 and nothing changes; a GET on an action changes nothing", async () => {

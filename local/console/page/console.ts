@@ -13,7 +13,7 @@ interface Session {
     actions: boolean;
     providers: string[];
     lanes: { id: string; provider: string }[];
-    features: Record<"events" | "failSwitch" | "diagram" | "redrive" | "replay", boolean>;
+    features: Record<"events" | "failSwitch" | "diagram" | "redrive" | "replay" | "trace" | "dlqList", boolean>;
 }
 interface LaneView {
     id: string;
@@ -63,13 +63,51 @@ interface EventRecord {
     replay: boolean;
     error?: string;
 }
-interface DlqLaneView {
+interface DlqMessage {
+    id: string;
+    lane: string;
+    eventId?: string;
+    eventType?: string;
+    requestId?: string;
+    firstSeen?: string;
+    lastSeen?: string;
+    attempts?: number;
+    receiveCount: number;
+    lastError?: { errorClass: string; message: string; attempt: number; at: number };
+    deadLetterReason?: string;
+    deliveryStatus?: number;
+    unreadable?: string;
+}
+interface DlqListing {
     lane: string;
     provider: string;
-    visible: number;
-    inFlight: number;
-    oldestAgeSeconds: number | null;
-    recentFailures: EventRecord[] | null;
+    depth: { visible: number; inFlight: number; delayed: number };
+    messages: DlqMessage[];
+    complete: boolean;
+}
+interface DlqMessageDetail extends DlqMessage {
+    body: { text?: string; base64?: string; claim?: { bucket: string; key: string } };
+    orderingKey?: string;
+}
+interface LaneTrace {
+    lane: string;
+    kind: string;
+    routed: boolean;
+    state: string;
+    summary: string;
+    idempotency?: { status: string; processedAt?: string };
+    lastError?: { errorClass: string; message: string; attempt: number; at: number };
+}
+interface TraceResult {
+    provider: string;
+    eventId?: string;
+    requestId?: string;
+    searched: { from: string; to: string; window: string; objects: number };
+    archived: { key: string; requestId: string; receivedAt: string; eventId?: string; eventType?: string; lanes: string[] }[];
+    quarantined: { key: string; requestId: string; receivedAt: string; reason: string; detail?: string }[];
+    lanes: LaneTrace[];
+    catchAll: { queue: { found: boolean }; dlq: { found: boolean } };
+    verdict: string;
 }
 interface JobView {
     id: string;
@@ -255,7 +293,7 @@ function renderEvents(events: EventRecord[]): void {
             el("td", new Date(e.at).toLocaleTimeString()),
             el("td", e.provider, { class: "text" }),
             el("td", e.lane, { class: "text" }),
-            el("td", e.eventId, { class: "text" }),
+            traceCell(e.provider, e.eventId),
             el("td", e.eventType, { class: "text" }),
             el("td", e.replay ? `${e.outcome} (replay)` : e.outcome, { class: e.outcome === "processed" ? "ok" : e.outcome === "duplicate" ? "muted" : "bad" }),
             el("td", e.attempt),
@@ -268,43 +306,158 @@ function renderEvents(events: EventRecord[]): void {
 
 // ---- DLQ ------------------------------------------------------------------
 
-function renderDlq(lanes: DlqLaneView[]): void {
-    const boxes = lanes.map((l) => {
+/** An event id that opens its trace when clicked. */
+function traceCell(provider: string, eventId: string): HTMLTableCellElement {
+    const td = el("td", undefined, { class: "text" });
+    if (!session.features.trace) {
+        td.textContent = eventId;
+        return td;
+    }
+    const b = el("button", eventId, { class: "link", "data-action": "trace", title: "where is this event, and what happened to it?" });
+    b.addEventListener("click", () => {
+        ($("search-provider") as HTMLSelectElement).value = provider;
+        ($("search-kind") as HTMLSelectElement).value = "eventId";
+        ($("search-id") as HTMLInputElement).value = eventId;
+        selectTab("search");
+        void runSearch();
+    });
+    td.append(b);
+    return td;
+}
+
+function dlqReason(m: DlqMessage): string {
+    if (m.deadLetterReason) return `dead-lettered by the destination${m.deliveryStatus !== undefined ? ` (HTTP ${m.deliveryStatus})` : ""}: ${m.deadLetterReason}`;
+    if (m.lastError) return `${m.lastError.errorClass}: ${m.lastError.message}`;
+    if (m.unreadable) return `not a lane message: ${m.unreadable}`;
+    return "no error recorded";
+}
+
+function redriveButton(provider: string, lane: string | undefined, held: number): HTMLButtonElement {
+    const button = el("button", "Redrive", { class: "action", "data-action": "redrive", "data-lane": lane ?? provider });
+    button.disabled = !session.actions || held === 0;
+    button.title = session.actions ? "move this DLQ's messages back to the lane's queue" : "this console is read-only";
+    button.addEventListener("click", () => {
+        button.disabled = true;
+        act<JobView>("/console/api/redrive", { provider, lane }).then(
+            (job) => watchJob(job, $("jobs"), loadDlq),
+            (e: Error) => watchError(e, $("jobs")),
+        );
+    });
+    return button;
+}
+
+function renderDlq(listings: DlqListing[]): void {
+    const boxes = listings.map((l) => {
         const box = el("div", undefined, { class: "dlq-lane", "data-dlq-lane": l.lane });
-        const held = l.visible + l.inFlight;
+        const held = l.depth.visible + l.depth.inFlight;
         const title = el("h3", `${l.lane}: `);
-        title.append(el("span", `${held} in the DLQ`, { class: held ? "bad" : "ok", "data-field": "dlq-count" }));
-        if (l.oldestAgeSeconds !== null) title.append(el("span", `, oldest ${age(l.oldestAgeSeconds)}`, { class: "muted" }));
-        const button = el("button", "Redrive", { class: "action", "data-action": "redrive", "data-lane": l.lane });
-        button.disabled = !session.actions || held === 0;
-        button.title = session.actions ? "move this DLQ's messages back to the lane's queue" : "this console is read-only";
-        button.addEventListener("click", () => {
-            button.disabled = true;
-            act<JobView>("/console/api/redrive", { provider: l.provider, lane: l.provider === "catch-all" ? undefined : l.lane }).then(
-                (job) => watchJob(job, $("jobs")),
-                (e: Error) => watchError(e, $("jobs")),
-            );
-        });
-        title.append(" ", button);
+        title.append(el("span", `${held} in the DLQ`, { class: held ? "bad" : "ok", "data-field": "dlq-count" }), " ", redriveButton(l.provider, l.lane, held));
         box.append(title);
-        if (l.recentFailures) {
-            if (l.recentFailures.length) {
-                box.append(el("p", "Latest failed attempts on this lane (the worker's last errors):", { class: "muted" }));
-                const table = el("table", undefined, { class: "failures" });
-                const head = el("tr");
-                head.append(el("th", "time"), el("th", "event id"), el("th", "type"), el("th", "attempt"), el("th", "error"));
-                table.append(head);
-                for (const f of l.recentFailures) {
-                    const row = el("tr", undefined, { "data-event-id": f.eventId });
-                    row.append(el("td", new Date(f.at).toLocaleTimeString()), el("td", f.eventId, { class: "text" }), el("td", f.eventType, { class: "text" }), el("td", f.attempt), el("td", f.error ?? f.outcome, { class: "text bad", "data-field": "error" }));
-                    table.append(row);
-                }
-                box.append(table);
-            } else box.append(el("p", "No failed attempts on this lane since start.", { class: "muted" }));
+        if (l.messages.length) {
+            const table = el("table", undefined, { class: "dlq-messages" });
+            const head = el("tr");
+            for (const h of ["event id", "type", "attempts", "first seen", "last seen", "why", ""]) head.append(el("th", h));
+            table.append(head);
+            for (const m of l.messages) {
+                const row = el("tr", undefined, { "data-message-id": m.id, "data-event-id": m.eventId ?? "" });
+                const show = el("button", "show", { class: "link", "data-action": "show" });
+                show.addEventListener("click", () => void showMessage(l.provider, l.lane, m.id));
+                const showCell = el("td");
+                showCell.append(show);
+                row.append(
+                    m.eventId ? traceCell(l.provider, m.eventId) : el("td", "?", { class: "text" }),
+                    el("td", m.eventType ?? "", { class: "text" }),
+                    el("td", m.attempts ?? m.receiveCount),
+                    el("td", m.firstSeen ? new Date(m.firstSeen).toLocaleTimeString() : "–"),
+                    el("td", m.lastSeen ? new Date(m.lastSeen).toLocaleTimeString() : "–"),
+                    el("td", dlqReason(m), { class: "text bad", "data-field": "error" }),
+                    showCell,
+                );
+                table.append(row);
+            }
+            box.append(table);
+            if (!l.complete) box.append(el("p", "Not every message could be listed (a FIFO queue shows one per group at a time).", { class: "muted" }));
         }
         return box;
     });
     $("dlq-lanes").replaceChildren(...boxes);
+}
+
+async function showMessage(provider: string, lane: string, id: string): Promise<void> {
+    const where = $("dlq-message");
+    try {
+        const m = await getJson<DlqMessageDetail>(`/console/api/dlq/message?provider=${encodeURIComponent(provider)}&lane=${encodeURIComponent(lane)}&id=${encodeURIComponent(id)}`);
+        const body = m.body.text ?? (m.body.base64 !== undefined ? `(base64) ${m.body.base64}` : m.body.claim ? `(claim check) s3://${m.body.claim.bucket}/${m.body.claim.key}` : "");
+        where.replaceChildren(
+            el("h3", `${m.lane}: ${m.eventId ?? m.id}`),
+            el("p", `${m.eventType ?? "?"}, request ${m.requestId ?? "?"}, ${m.attempts ?? m.receiveCount} attempts; ${dlqReason(m)}`, { class: "text" }),
+            el("pre", body, { "data-field": "body" }),
+        );
+    } catch (e) {
+        where.replaceChildren(el("p", (e as Error).message, { class: "bad" }));
+    }
+}
+
+/** DLQ listings are read on demand (opening the tab, a provider, Refresh, after a redrive), not polled: each look receives the messages. */
+async function loadDlq(): Promise<void> {
+    const provider = ($("dlq-provider") as HTMLSelectElement).value;
+    $("dlq-message").replaceChildren();
+    if (provider === "catch-all") {
+        const r = overview?.router;
+        const box = el("div", undefined, { class: "dlq-lane", "data-dlq-lane": "catch-all" });
+        const title = el("h3", "catch-all (requests the router failed): ");
+        title.append(el("span", `${r?.dlq ?? 0} in the DLQ`, { class: r?.dlq ? "bad" : "ok", "data-field": "dlq-count" }), " ", redriveButton("catch-all", undefined, r?.dlq ?? 0));
+        box.append(title);
+        $("dlq-lanes").replaceChildren(box);
+        return;
+    }
+    try {
+        renderDlq(await getJson<DlqListing[]>(`/console/api/dlq?provider=${encodeURIComponent(provider)}`));
+    } catch (e) {
+        $("dlq-lanes").replaceChildren(el("p", (e as Error).message, { class: "bad" }));
+    }
+}
+
+// ---- search (trace) --------------------------------------------------------
+
+function renderTrace(t: TraceResult): void {
+    const steps: HTMLElement[] = [];
+    const step = (kind: string, text: string, cls = "") => {
+        const li = el("li", text, { "data-step": kind });
+        if (cls) li.className = cls;
+        steps.push(li);
+        return li;
+    };
+    for (const a of t.archived) step("archived", `received ${new Date(a.receivedAt).toLocaleString()} (request ${a.requestId}), verified and archived as ${a.key}; routed to ${a.lanes.length ? a.lanes.join(", ") : "no lane"}`);
+    for (const q of t.quarantined) step("quarantined", `received ${new Date(q.receivedAt).toLocaleString()} (request ${q.requestId}) and quarantined: ${q.reason}${q.detail ? ` (${q.detail})` : ""}; kept as ${q.key}`, "bad");
+    if (t.catchAll.queue.found) step("catch-all", "waiting in the catch-all queue for the router");
+    if (t.catchAll.dlq.found) step("catch-all-dlq", "in the catch-all DLQ: the router failed it every attempt", "bad");
+    for (const l of t.lanes.filter((x) => x.routed || x.state !== "unknown")) {
+        const li = step("lane", `${l.lane}: ${l.state} — ${l.summary}`, l.state === "processed" ? "ok" : l.state === "in-dlq" || l.state === "retrying" ? "bad" : "");
+        li.setAttribute("data-lane", l.lane);
+        li.setAttribute("data-state", l.state);
+        if (l.lastError) li.append(el("div", `last error (attempt ${l.lastError.attempt}, ${new Date(l.lastError.at).toLocaleTimeString()}): ${l.lastError.errorClass}: ${l.lastError.message}`, { class: "bad" }));
+    }
+    const list = el("ol", undefined, { id: "trace-path" });
+    list.append(...steps);
+    $("search-result").replaceChildren(
+        el("p", t.verdict, { id: "trace-verdict" }),
+        list,
+        el("p", `Searched the archive ${new Date(t.searched.from).toLocaleString()} .. ${new Date(t.searched.to).toLocaleString()} (${t.searched.window}, ${t.searched.objects} objects), every DLQ, and the idempotency records.`, { class: "muted" }),
+    );
+}
+
+async function runSearch(): Promise<void> {
+    const provider = ($("search-provider") as HTMLSelectElement).value;
+    const kind = ($("search-kind") as HTMLSelectElement).value;
+    const id = ($("search-id") as HTMLInputElement).value.trim();
+    if (!id) return;
+    $("search-result").replaceChildren(el("p", `searching ${provider} for ${id}…`, { class: "muted" }));
+    try {
+        renderTrace(await getJson<TraceResult>(`/console/api/trace?provider=${encodeURIComponent(provider)}&${kind}=${encodeURIComponent(id)}`));
+    } catch (e) {
+        $("search-result").replaceChildren(el("p", (e as Error).message, { class: "bad" }));
+    }
 }
 
 // ---- jobs -----------------------------------------------------------------
@@ -313,7 +466,7 @@ function watchError(e: Error, where: HTMLElement): void {
     where.prepend(el("p", e.message, { class: "bad job" }));
 }
 
-function watchJob(job: JobView, where: HTMLElement): void {
+function watchJob(job: JobView, where: HTMLElement, then?: () => Promise<void>): void {
     const line = el("div", undefined, { class: "job", "data-job": job.id });
     const bar = el("progress");
     const label = el("span");
@@ -337,7 +490,7 @@ function watchJob(job: JobView, where: HTMLElement): void {
         getJson<JobView>(`/console/api/jobs/${job.id}`).then((j) => {
             draw(j);
             if (j.state === "running") setTimeout(poll, 500);
-            else void refresh();
+            else void refresh().then(() => then?.());
         }, (e: Error) => watchError(e, where));
     setTimeout(poll, 300);
 }
@@ -358,6 +511,7 @@ function selectTab(name: string): void {
     for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>("#tabs button"))) b.classList.toggle("active", b.dataset.tab === name);
     for (const s of Array.from(document.querySelectorAll<HTMLElement>("main > section"))) s.hidden = s.id !== `tab-${name}`;
     if (name === "stack" && session.features.diagram) ($("diagram") as HTMLImageElement).src = "/console/api/diagram.svg";
+    if (name === "dlq") void loadDlq();
     void refresh();
 }
 
@@ -383,10 +537,6 @@ async function refresh(): Promise<void> {
         if (tab === "events" && session.features.events) {
             const p = ($("events-provider") as HTMLSelectElement).value;
             work.push(getJson<EventRecord[]>(`/console/api/events${p ? `?provider=${encodeURIComponent(p)}` : ""}`).then(renderEvents));
-        }
-        if (tab === "dlq") {
-            const p = ($("dlq-provider") as HTMLSelectElement).value;
-            work.push(getJson<DlqLaneView[]>(`/console/api/dlq?provider=${encodeURIComponent(p)}`).then(renderDlq));
         }
         await Promise.all(work);
         live.textContent = `live, every ${PollMs / 1000} s`;
@@ -417,6 +567,12 @@ async function start(): Promise<void> {
     fillSelect("events-provider", session.providers, true);
     fillSelect("dlq-provider", [...session.providers, "catch-all"], false);
     fillSelect("replay-provider", session.providers, false);
+    fillSelect("search-provider", session.providers, false);
+    $("search-form").addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        void runSearch();
+    });
+    $("dlq-refresh").addEventListener("click", () => void loadDlq());
     if (!session.features.events) {
         const note = $("events-note");
         note.textContent = "A deployed stack keeps no list of outcomes: see the DLQs, and the workers' logs in CloudWatch.";
@@ -442,7 +598,8 @@ async function start(): Promise<void> {
         );
     });
     for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>("#tabs button"))) b.addEventListener("click", () => selectTab(b.dataset.tab!));
-    for (const id of ["events-provider", "dlq-provider"]) $(id).addEventListener("change", () => void refresh());
+    $("events-provider").addEventListener("change", () => void refresh());
+    $("dlq-provider").addEventListener("change", () => void loadDlq());
     $("chart-provider").addEventListener("change", () => {
         lastRates = 0;
         void refresh();
