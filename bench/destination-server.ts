@@ -127,3 +127,14 @@ export function maxInWindow(times: readonly number[], windowMs = 1000): number {
     }
     return max;
 }
+
+/** The most intervals [start, end) open at one instant: requests in flight, counted from their start and end times. */
+export function peakOverlap(intervals: ReadonlyArray<readonly [number, number]>): number {
+    const edges = intervals.flatMap(([s, e]) => [[s, 1] as const, [e, -1] as const]);
+    // An end before a start at the same instant: [start, end) intervals that only touch do not overlap.
+    edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let open = 0;
+    let peak = 0;
+    for (const [, d] of edges) peak = Math.max(peak, (open += d));
+    return peak;
+}

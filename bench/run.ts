@@ -7,10 +7,11 @@
  * baseline). The AWS emulator is AWS_ENDPOINT_URL when set, else a moto
  * server started for the run and stopped at the end.
  *
- * `--only` runs some sections (and those they need) and writes
- * `bench/results.partial.json` instead; `--quick` (smaller counts, two
- * repeats, for CI) writes `bench/results.quick.json`: the full results and
- * the chart stay as the last full run left them; `--out <file>` writes the
+ * `--only` runs some sections (and those they need) and merges them into
+ * `bench/results.json` (mergeResults: the other sections stay as the last
+ * full run left them; the chart is not redrawn); `--quick` (smaller counts,
+ * two repeats, for CI) writes `bench/results.quick.json`: the full results
+ * and the chart stay as the last full run left them; `--out <file>` writes the
  * results there (and no chart). Figures a section did
  * not measure are absent from `figures`. Exit code 1 when a section failed;
  * a missed goal is reported, not an error.
@@ -31,9 +32,51 @@ import { quietSdkNodeWarning } from "../scripts/node-support";
 export interface BenchResults {
     readonly figures: Record<string, number>;
     readonly goals: Goal[];
-    readonly sections: Record<string, { title: string; seconds: number; error?: string; details?: unknown }>;
+    readonly sections: Record<string, { title: string; seconds: number; error?: string; details?: unknown; figures?: string[]; date?: string }>;
     readonly table: string;
     readonly environment: Record<string, unknown>;
+}
+
+/** The table's blocks by section title (a block: its `| **title** |` line and the rows under it). */
+function tableBlocks(table: string): { head: string[]; blocks: { title: string; lines: string[] }[] } {
+    const lines = table ? table.split("\n") : [];
+    const head = lines.slice(0, 2);
+    const blocks: { title: string; lines: string[] }[] = [];
+    for (const line of lines.slice(2)) {
+        const title = /^\| \*\*(.*)\*\* \|/.exec(line)?.[1];
+        if (title !== undefined) blocks.push({ title, lines: [line] });
+        else blocks[blocks.length - 1]?.lines.push(line);
+    }
+    return { head, blocks };
+}
+
+/**
+ * The results of an `--only` run merged into the last full results: the
+ * sections it ran replace theirs (figures, goals, details, table rows);
+ * every other section stays as it was, so results.json keeps one figure per
+ * key and each section says when it ran (`sections[name].date`).
+ */
+export function mergeResults(previous: BenchResults, current: BenchResults): BenchResults {
+    const ran = Object.keys(current.sections);
+    // A section's old figures: the ones it listed, and any key the new run emits.
+    const replaced = new Set([...ran.flatMap((n) => previous.sections[n]?.figures ?? []), ...Object.keys(current.figures)]);
+    const figures = Object.fromEntries(Object.entries(previous.figures).filter(([k]) => !replaced.has(k)));
+    Object.assign(figures, current.figures);
+    const goals = [...previous.goals.filter((g) => !replaced.has(g.figure)), ...current.goals];
+    const sections = { ...previous.sections, ...current.sections };
+    const old = tableBlocks(previous.table);
+    const fresh = tableBlocks(current.table);
+    const blocks = old.blocks.map((b) => fresh.blocks.find((f) => f.title === b.title) ?? b);
+    for (const f of fresh.blocks) if (!old.blocks.some((b) => b.title === f.title)) blocks.push(f);
+    const table = [...(old.head.length ? old.head : fresh.head), ...blocks.flatMap((b) => b.lines)].join("\n");
+    const before = previous.environment;
+    const environment = {
+        ...before,
+        sections: [...new Set([...((before.sections as string[] | undefined) ?? []), ...ran])],
+        // Where the merged sections ran: the machine and its load then (the rest is the full run's).
+        merged: { ...((before.merged as Record<string, unknown> | undefined) ?? {}), ...Object.fromEntries(ran.map((n) => [n, current.environment])) },
+    };
+    return { figures, goals, sections, table, environment };
 }
 
 /** The sections to run for `--only` (with what they need, in registry order). */
@@ -54,7 +97,7 @@ export function selectSections(all: readonly Benchmark[], only: readonly string[
 const Usage = `Usage: npm run bench [-- --quick] [-- --only a,b] [-- --repeats N] [-- --out file.json]
   Runs the benchmarks (bench/sections.ts), prints one table, writes bench/results.json and bench/chart.svg.
   --quick         smaller counts, two repeats (writes bench/results.quick.json)
-  --only a,b      some sections (and what they need); writes bench/results.partial.json
+  --only a,b      some sections (and what they need), merged into bench/results.json (the others stay)
   --repeats N     repeats per measurement (default 5, --quick 2)
   --out FILE      write the results there (and no chart)
 See docs/benchmarks.md for the method and the last results.`;
@@ -112,7 +155,7 @@ async function main() {
                     figures[key] = value;
                 }
                 goals.push(...result.goals);
-                sections[bench.name] = { title: bench.title, seconds: (Date.now() - t0) / 1000, details: result.details };
+                sections[bench.name] = { title: bench.title, seconds: (Date.now() - t0) / 1000, details: result.details, figures: Object.keys(result.figures), date: new Date().toISOString() };
                 table.push({ title: bench.title, rows: result.rows });
             } catch (err) {
                 const message = err instanceof Error ? err.message : String(err);
@@ -154,11 +197,17 @@ async function main() {
             emulator: process.env.AWS_ENDPOINT_URL ? "AWS_ENDPOINT_URL" : `moto ${MOTO_VERSION} (started by the benchmark)`,
         },
     };
-    // A partial (--only) or quick run must not overwrite the full results the README quotes.
-    const partial = selected.length < benchmarks.length || quick;
-    const out = values.out ? path.resolve(values.out) : path.join(root, "bench", selected.length < benchmarks.length ? "results.partial.json" : quick ? "results.quick.json" : "results.json");
+    // A quick run must not overwrite the full results the README quotes; an --only run merges the sections it ran into
+    // them (a section that failed keeps its last figures out: its error replaces them, as in a full run).
+    const only = selected.length < benchmarks.length;
+    const partial = only || quick;
+    const out = values.out ? path.resolve(values.out) : path.join(root, "bench", quick ? "results.quick.json" : "results.json");
+    const full = path.join(root, "bench", "results.json");
+    const merge = only && !quick && !values.out && fs.existsSync(full);
+    const written = merge ? mergeResults(JSON.parse(fs.readFileSync(full, "utf8")) as BenchResults, output) : output;
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, JSON.stringify(output, null, 2) + "\n");
+    fs.writeFileSync(out, JSON.stringify(written, null, 2) + "\n");
+    if (merge) log(`merged ${selected.map((b) => b.name).join(", ")} into the last full results`);
     log(`wrote ${path.relative(root, out)}`);
     if (!partial && !values.out) {
         const chart = writeChart(figures, path.join(root, "bench", "chart.svg"));

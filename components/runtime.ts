@@ -80,7 +80,7 @@ export function workerConfigOf(lane: LaneModel, bucket: aws.s3.Bucket, table: aw
                               headers: d.headers,
                               ...(d.authHeader ? { authHeader: d.authHeader, ...(authSecretId ? { authSecretId } : {}) } : {}),
                               ...(signingSecretId ? { signingSecretId } : {}),
-                              ...(d.paceMs ? { paceMs: d.paceMs } : {}),
+                              ...(d.paceMs ? { paceMs: d.paceMs, startsPerWindow: d.startsPerWindow, windowMs: d.windowMs } : {}),
                           },
                       }
                     : {}),

@@ -19,9 +19,9 @@ import { startLaneConsumer } from "../handlers/kafka/consumer";
 import { handlerSecrets } from "../handlers/shared/handler-secrets";
 import { createLaneProcessor, Outcome, ProcessOptions } from "../handlers/worker/worker";
 import { sqsRecordHandler } from "../handlers/worker/sqs-record";
-import { createPacer, createPacerPool, laneHandler, Pacer } from "../handlers/destination";
+import { createPacer, createPacerPool, laneHandler, Pacer, paceLimitOf } from "../handlers/destination";
 import { cachedSecretReader } from "../handlers/shared/secrets";
-import { paceMsFor } from "../model/pipeline";
+import { paceLimitFor } from "../model/pipeline";
 import { parseLaneMessage } from "../model/lane-message";
 import type { LaneKind, LaneModel } from "../model/pipeline";
 import type { LocalLogger } from "./log";
@@ -98,7 +98,7 @@ export async function startSqsLaneRunner(context: LaneRunnerContext): Promise<La
     if (!queue) throw new LaneRunnerMissingError(`lane ${lane.id} has no local queue`);
     const log = logger.child(`worker ${lane.id}`);
     // One pacer per concurrent batch, as each Lambda invocation of a rate-limited lane has its own (pace.ts).
-    const pacers = createPacerPool(lane.concurrency, resources.workers[lane.id].destination?.paceMs);
+    const pacers = createPacerPool(lane.concurrency, paceLimitOf(resources.workers[lane.id].destination));
     const current = new AsyncLocalStorage<Pacer>();
     const process_ = countedProcessor(context, log, () => current.getStore());
     // Messages whose retry delay the worker set (retry schedule, Retry-After): the local shortcut leaves them alone.
@@ -156,7 +156,7 @@ export async function startKafkaLaneRunner(context: LaneRunnerContext): Promise<
     const log = logger.child(`worker ${lane.id}`);
     // Locally one group member owns every partition: it paces for the whole lane (all C partitions' shares).
     const rate = lane.destination?.rateLimitPerSecond;
-    const pacer = createPacer(rate ? paceMsFor(Math.floor(rate / lane.concurrency) * lane.concurrency, 1) : undefined);
+    const pacer = createPacer(rate ? paceLimitFor(Math.floor(rate / lane.concurrency) * lane.concurrency, 1) : undefined);
     const consumer = await startLaneConsumer({
         kafka,
         lane: { id: lane.id, topic: lane.topic, partitions: lane.concurrency, maxReceiveCount: lane.maxReceiveCount, timeoutSeconds: lane.timeoutSeconds, retry: lane.retry },

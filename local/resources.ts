@@ -152,7 +152,7 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
             headers: d.headers,
             ...(d.authHeader ? { authHeader: d.authHeader, authSecretId } : {}),
             ...(signingSecretId ? { signingSecretId } : {}),
-            ...(d.paceMs ? { paceMs: d.paceMs } : {}),
+            ...(d.paceMs ? { paceMs: d.paceMs, startsPerWindow: d.startsPerWindow, windowMs: d.windowMs } : {}),
         };
     }
     const sealSecretId = await createSealSecret(clients.secrets, `${prefix}/internal-key`, options.sealKey ?? randomBytes(32).toString("base64"));

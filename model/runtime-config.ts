@@ -118,6 +118,10 @@ export interface DestinationRuntime {
     readonly signingSecretId?: string;
     /** Milliseconds between two starts of this worker (the lane's rate limit / concurrency). undefined: no limit. */
     readonly paceMs?: number;
+    /** Most starts of this worker in any window of `windowMs` (floor(rate limit / concurrency)); see handlers/destination/pace.ts. undefined: no limit. */
+    readonly startsPerWindow?: number;
+    /** The window of `startsPerWindow`, in ms: 1000 plus the guard. */
+    readonly windowMs?: number;
 }
 
 /** Build a provider's runtime entry from its model (both backends). */

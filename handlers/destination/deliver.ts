@@ -12,6 +12,7 @@
  * secrets are then re-read (at most once per SecretCache.refreshAfterMs) and,
  * if they changed, the attempt counts as retryable so the next one uses them.
  */
+import { performance } from "perf_hooks";
 import { DefaultContentType, DeliveryHeader, DestinationDefaults } from "../../model/delivery";
 import type { WebhookEvent } from "../../model/lane-message";
 import type { DestinationRuntime } from "../../model/runtime-config";
@@ -25,6 +26,8 @@ import { signatureHeaders, webhookIdOf } from "./sign";
 export interface DeliveryReport {
     readonly provider: string;
     readonly lane: string;
+    /** The event delivered (its `webhook-pipeline-event-id` header). */
+    readonly eventId: string;
     readonly outcome: "delivered" | "permanent" | "retryable";
     /** HTTP status; undefined for a timeout or a connection error. */
     readonly status?: number;
@@ -32,6 +35,8 @@ export interface DeliveryReport {
     readonly startedAt: number;
     /** Milliseconds from the request's start to the answer's headers. */
     readonly ms: number;
+    /** performance.now() at the start: on a paced lane, the start time the pacer granted and recorded (pace.ts). */
+    readonly startMark: number;
 }
 
 export interface DelivererDeps {
@@ -93,10 +98,11 @@ export function createDeliverer(deps: DelivererDeps): Deliver {
         const secrets = await readSecrets();
         if (destination.signingSecretId && secrets.signing.length === 0) throw retryableError(`destination signing secret ${destination.signingSecretId} has no value yet`);
         if (destination.authSecretId && secrets.auth === undefined) throw retryableError(`destination auth secret ${destination.authSecretId} has no value yet`);
-        await deps.pacer?.()?.acquire();
+        const paced = await deps.pacer?.()?.acquire();
+        const startMark = paced?.at ?? performance.now();
         const started = now();
         const report = (outcome: DeliveryReport["outcome"], status?: number): DeliveryReport => {
-            const r: DeliveryReport = { provider: event.provider, lane: event.lane, outcome, status, startedAt: started, ms: now() - started };
+            const r: DeliveryReport = { provider: event.provider, lane: event.lane, eventId: event.eventId, outcome, status, startedAt: started, ms: now() - started, startMark };
             deps.onAttempt?.(r);
             return r;
         };
@@ -110,11 +116,14 @@ export function createDeliverer(deps: DelivererDeps): Deliver {
                 signal: AbortSignal.timeout(destination.timeoutSeconds * 1000),
             });
         } catch (err) {
+            paced?.answered();
             report("retryable");
             const e = err as Error & { cause?: { code?: string } };
             const what = e.name === "TimeoutError" ? `no answer within ${destination.timeoutSeconds} s` : `${e.cause?.code ?? e.name}: ${e.message}`;
             throw retryableError(`destination ${destination.url}: ${what}`);
         }
+        // The request has arrived by now, whatever comes next: the pacer counts its next starts from here (pace.ts).
+        paced?.answered();
         const outcome = outcomeOf(res.status);
         if (outcome === "delivered") {
             // Drain the answer so the connection is reused (keep-alive).

@@ -6,14 +6,14 @@ import type { WorkerRuntimeConfig } from "../../model/runtime-config";
 import type { WebhookHandler } from "../app/types";
 import type { SecretReader } from "../shared/secrets";
 import { createDeliverer, DeliveryReport, destinationHandler } from "./deliver";
-import { createPacer, Pacer } from "./pace";
+import { createPacer, Pacer, paceLimitOf } from "./pace";
 
 export { createDeliverer, destinationHandler, deliveryHeaders } from "./deliver";
 export type { Deliver, DeliveryReport } from "./deliver";
 export { asPermanent, asRetryable, outcomeOf, parseRetryAfter, permanentError, retryableError } from "./outcome";
 export type { DeliveryPermanentError, DeliveryRetryableError } from "./outcome";
-export { createPacer, createPacerPool } from "./pace";
-export type { Pacer, PacerPool } from "./pace";
+export { createPacer, createPacerPool, paceLimitOf } from "./pace";
+export type { PaceLimit, Pacer, PacerPool } from "./pace";
 export { retryDelaySeconds, nominalDelaySeconds } from "./retry";
 export { signatureHeaders, webhookIdOf } from "./sign";
 
@@ -35,7 +35,7 @@ export function laneHandler(
         readonly pacer?: () => Pacer | undefined;
     },
 ): LaneHandler {
-    const pacer = createPacer(config.destination?.paceMs);
+    const pacer = createPacer(paceLimitOf(config.destination));
     if (!config.destination) return { handler, pacer };
     if (!deps.secrets) throw new Error(`lane ${config.lane} delivers to a destination but its worker has no secret reader`);
     return { handler: destinationHandler(createDeliverer({ destination: config.destination, secrets: deps.secrets(), pacer: deps.pacer ?? (() => pacer), onAttempt: deps.onAttempt })), pacer };

@@ -12,7 +12,7 @@
  * cold start. Locally (`npm start`) the client points at moto.
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SecretUnavailableError, UnknownHandlerSecretError } from "./errors";
+import { secretUnavailableError, unknownHandlerSecretError } from "./errors";
 
 export interface HandlerSecretOptions {
     /** Serve a cached value at most this old. @default the worker's (ProviderDefaults.secretMaxAgeSeconds, 300) */
@@ -50,18 +50,18 @@ export function handlerSecrets(ids: Readonly<Record<string, string>>, client: ()
     async function get(name: string, options: HandlerSecretOptions = {}): Promise<string> {
         const id = ids[name];
         if (id === undefined) {
-            throw new UnknownHandlerSecretError(`secret "${name}" is not declared for this lane (declared: ${names.length ? names.join(", ") : "none"}; add it under secrets: in the provider's or lane's config)`);
+            throw unknownHandlerSecretError(`secret "${name}" is not declared for this lane (declared: ${names.length ? names.join(", ") : "none"}; add it under secrets: in the provider's or lane's config)`);
         }
         let value: unknown;
         try {
             value = await providerOf().get(id, { maxAge: options.maxAgeSeconds ?? maxAgeSeconds, forceFetch: options.forceFetch ?? false });
         } catch (err) {
             const cause = (err as Error & { cause?: Error }).cause ?? (err as Error);
-            throw new SecretUnavailableError(`reading handler secret "${name}" (${id}) failed: ${cause.name}: ${cause.message}`);
+            throw secretUnavailableError(`reading handler secret "${name}" (${id}) failed: ${cause.name}: ${cause.message}`);
         }
         if (typeof value === "string") return value;
         if (value instanceof Uint8Array) return Buffer.from(value).toString("utf8");
-        throw new SecretUnavailableError(`handler secret "${name}" (${id}) has no value yet (put one into Secrets Manager, or set it in config)`);
+        throw secretUnavailableError(`handler secret "${name}" (${id}) has no value yet (put one into Secrets Manager, or set it in config)`);
     }
     return {
         names,

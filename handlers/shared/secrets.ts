@@ -10,7 +10,7 @@
  * (retry), which the SDK's error names say directly.
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SecretUnavailableError } from "./errors";
+import { secretUnavailableError } from "./errors";
 
 /** How long secrets are cached, resolved in one place. */
 export const SecretCache = {
@@ -65,7 +65,7 @@ export function cachedSecretReader(client: SecretsManagerClient, ttlMs: number =
             (err: Error) => {
                 if (notSetErrors.includes(err.name)) return [];
                 if (cache[secretId]?.value === value) delete cache[secretId]; // do not cache failures
-                throw new SecretUnavailableError(`reading secret ${secretId} failed: ${err.name}: ${err.message}`);
+                throw secretUnavailableError(`reading secret ${secretId} failed: ${err.name}: ${err.message}`);
             },
         );
         cache[secretId] = { at: now(), value };

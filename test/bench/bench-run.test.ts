@@ -33,6 +33,7 @@ const RequiredFigures = [
     "e2e_p99_ms",
     "delivery_rate_ratio",
     "delivery_max_starts_per_second",
+    "delivery_max_arrivals_per_second",
     "delivery_peak_in_flight",
     "delivery_overhead_ms",
 ] as const;

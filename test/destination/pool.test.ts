@@ -13,7 +13,8 @@ import { startSqsLaneRunner } from "../../local/lane-runners";
 import { LogLevel, createLocalLogger } from "../../local/log";
 import { PipelineStats } from "../../local/stats";
 import { createRuntime, enqueue, recordingHandler, routeCatchAll, RuntimeFixture, signedWebhook, take } from "../support/runtime";
-import { maxInWindow, startDestination, TestDestination } from "../support/destination";
+import { maxInWindow, peakOverlap, startDestination, TestDestination } from "../support/destination";
+import type { DeliveryReport } from "../../handlers/destination/deliver";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,10 +66,10 @@ describe("destination: the local worker pool against a node http server (moto SQ
             { suite: "drate" },
         );
         await routed(rt, 200, (i) => `evt_rate_${i}`);
-        const starts: number[] = [];
+        const reports: DeliveryReport[] = [];
         const stats = new (class extends PipelineStats {
-            override onDelivery(report: Parameters<PipelineStats["onDelivery"]>[0] & { startedAt?: number }) {
-                starts.push(report.startedAt!);
+            override onDelivery(report: Parameters<PipelineStats["onDelivery"]>[0]) {
+                reports.push(report as DeliveryReport);
                 super.onDelivery(report);
             }
         })(["stripe"], { "stripe-default": "stripe" });
@@ -80,16 +81,20 @@ describe("destination: the local worker pool against a node http server (moto SQ
         const seconds = (performance.now() - started) / 1000;
         await pool.stop();
 
-        // Assess
-        const windowMax = maxInWindow(dest.requests.map((r) => r.at));
+        // Assess: counts at the sender (the start times the pacers granted and recorded, across the 4 workers) and at the destination
+        const starts = reports.map((r) => r.startMark);
         const startsMax = maxInWindow(starts);
-        const spanSeconds = (dest.requests[199].at - dest.requests[0].at) / 1000;
+        const senderInFlight = peakOverlap(reports.map((r) => [r.startMark, r.startMark + r.ms] as const));
+        // Arrivals are timings (a stalled loop can bunch them beyond the guard): printed, not asserted; docs/benchmarks.md measures them.
+        const arrivalsMax = maxInWindow(dest.requests.map((r) => r.at));
+        const spanSeconds = (Math.max(...starts) - Math.min(...starts)) / 1000;
         console.log(
-            `      200 events at 20/s, concurrency 4: ${seconds.toFixed(1)} s in all, first to last start ${spanSeconds.toFixed(1)} s ` +
-                `(${(199 / spanSeconds).toFixed(1)}/s), most starts in a second ${startsMax} as started, ${windowMax} as arrived, peak in flight ${dest.peakInFlight}`,
+            `      200 events at 20/s, concurrency 4: ${seconds.toFixed(1)} s in all (ideal 200 / 20 = 10 s), first to last start ${spanSeconds.toFixed(1)} s ` +
+                `(${(199 / spanSeconds).toFixed(1)}/s); most in one second: ${startsMax} starts, ${arrivalsMax} arrivals; peak in flight ${senderInFlight} sent, ${dest.peakInFlight} at the destination`,
         );
+        expect(reports).to.have.length(200);
         expect(startsMax).to.be.at.most(20);
-        expect(windowMax).to.be.at.most(20);
+        expect(senderInFlight).to.be.at.most(4);
         expect(dest.peakInFlight).to.be.at.most(4);
         expect(new Set(dest.requests.map((r) => r.headers[DeliveryHeader.EventId])).size).to.equal(200);
         expect(dest.requests).to.have.length(200);

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { parseConfig, validateConfig } from "../../model/config";
 import { DestinationDefaults } from "../../model/delivery";
-import { buildPipelineModel, destinationSecretsOf, paceMsFor } from "../../model/pipeline";
+import { buildPipelineModel, destinationSecretsOf, paceLimitFor, paceMsFor } from "../../model/pipeline";
 import { nominalDelaySeconds, retryDelaySeconds } from "../../handlers/destination/retry";
 import { outcomeOf, parseRetryAfter } from "../../handlers/destination/outcome";
 import { createPacer } from "../../handlers/destination/pace";
@@ -69,6 +69,8 @@ describe("config: destination and retry", () => {
             signingSecretCount: 2,
             rateLimitPerSecond: 20,
             paceMs: paceMsFor(20, 4),
+            startsPerWindow: 5,
+            windowMs: 1050,
             backends: ["aws", "local"],
         });
         expect(lane.retry).to.deep.equal({ backoff: "exponential", initialSeconds: 10, maxSeconds: 600 });
@@ -76,6 +78,8 @@ describe("config: destination and retry", () => {
         expect(destinationSecretsOf(config)).to.deep.equal({ "stripe-default": { signing: [secret, secret.replace("YQ", "Yg")], auth: "Bearer xyz" } });
         // 4 workers at floor(20 / 4) = 5 starts per second: 200 ms apart, plus the 5% guard.
         expect(paceMsFor(20, 4)).to.equal(210);
+        // Not a multiple: 22 over 4 is 5 each (20), as no worker knows which slot could take a sixth.
+        expect(paceLimitFor(22, 4)).to.deep.equal({ paceMs: 210, startsPerWindow: 5, windowMs: 1050 });
     });
 
     it("lanes: a named lane inherits the provider's destination unless it names its own handler or destination; retry is inherited and overridable", () => {
@@ -232,12 +236,13 @@ describe("delivery runtime rules (pure)", () => {
         expect(retryDelaySeconds(undefined, 1, { retryAfterSeconds: 3 })).to.equal(3);
     });
 
-    it("pacer: starts are at least paceMs apart, even when callers come at once", async () => {
-        const pacer = createPacer(50);
+    it("pacer: starts are at least windowMs / startsPerWindow apart, even when callers come at once", async () => {
+        const pacer = createPacer({ startsPerWindow: 2, windowMs: 100 });
         const starts: number[] = [];
         await Promise.all(Array.from({ length: 6 }, async () => {
-            await pacer.acquire();
-            starts.push(performance.now());
+            const start = await pacer.acquire();
+            start.answered();
+            starts.push(start.at);
         }));
         const gaps = starts.slice(1).map((t, i) => t - starts[i]);
         expect(Math.min(...gaps)).to.be.at.least(49.5);

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 
-export { maxInWindow, startDestination } from "../../bench/destination-server";
+export { maxInWindow, peakOverlap, startDestination } from "../../bench/destination-server";
 export type { Answer, ReceivedRequest, Responder, TestDestination } from "../../bench/destination-server";
 
 /**
