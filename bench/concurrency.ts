@@ -14,8 +14,9 @@
  *
  * Figures: the peak of concurrent handler calls (must equal C and never
  * exceed it: the maximum over repeats is reported), and throughput as a share
- * of C / hold time (median over repeats). The worker's idempotency makes two
- * DynamoDB calls per event (PutItem before the handler, UpdateItem after),
+ * of C / hold time (median over repeats). The worker's idempotency makes three
+ * DynamoDB calls per event (PutItem before the handler with, beside it, the
+ * GetItem of the pre-fan-out key; UpdateItem after),
  * each a round trip to the emulator: they are timed with a middleware on the
  * worker's DynamoDB client, and a run with a hold of 0 measures the whole
  * per-event overhead, so the gap to 100 % is split into the DynamoDB calls,

@@ -11,7 +11,7 @@ import { LaneName } from "../model/constants";
 import type { LaneModel, PipelineModel, ProviderModel } from "../model/pipeline";
 
 function patternsTo(provider: ProviderModel, target: string): string[] {
-    return provider.routes.filter((r) => r.target === target).map((r) => r.pattern);
+    return provider.routes.filter((r) => r.targets.includes(target)).map((r) => r.pattern);
 }
 
 /** The patterns routed to a lane; the closing `*` reads "the rest" when other rules come first. */

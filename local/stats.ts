@@ -33,6 +33,20 @@ export interface ProviderCounts {
     readonly deliveries: Record<string, DeliveryCounts>;
 }
 
+/** One lane's counters: a fan-out route counts its event once on each of its lanes. */
+export interface LaneCounts {
+    /** Lane messages the lane took (replays and a fan-out record's redelivered copies included). */
+    routed: number;
+    /** Handler calls that succeeded. */
+    processed: number;
+    /** Lane messages this lane had processed already (idempotency is per lane): the handler was not called. */
+    duplicates: number;
+    /** Handler calls that threw (each retry counts). */
+    failed: number;
+    /** Messages the lane's worker sent to its DLQ itself (a destination's permanent failure). */
+    deadLettered: number;
+}
+
 export interface DeliveryCounts {
     delivered: number;
     /** 408, 429, 5xx, timeouts, connection errors: retried. */
@@ -59,6 +73,8 @@ export interface EventRecord {
     readonly error?: string;
 }
 
+const emptyLaneCounts = (): LaneCounts => ({ routed: 0, processed: 0, duplicates: 0, failed: 0, deadLettered: 0 });
+
 const emptyCounts = (): ProviderCounts => ({ received: 0, rejected: 0, rejectReasons: {}, archived: 0, dropped: 0, routed: 0, processed: 0, duplicates: 0, failed: 0, deadLettered: 0, deliveries: {} });
 
 /** The body bytes a lane message carries inline (undefined for a claim check). */
@@ -70,6 +86,8 @@ export function inlineBody(message: Pick<LaneMessage, "body" | "bodyBase64">): B
 
 export class PipelineStats {
     readonly providers: Record<string, ProviderCounts>;
+    /** Per lane id: the same counters as a provider's, lane by lane. */
+    readonly lanes: Record<string, LaneCounts>;
     /** HTTP answers other than an enqueued webhook, by status (404 unknown provider, 413, 200 and 401 for handshakes, ...). */
     readonly http: Record<string, number> = {};
     readonly router = { batches: 0, records: 0, retried: 0 };
@@ -81,6 +99,7 @@ export class PipelineStats {
         private readonly keepEvents = 500,
     ) {
         this.providers = Object.fromEntries(providerNames.map((n) => [n, emptyCounts()]));
+        this.lanes = Object.fromEntries(Object.keys(providerOfLane).map((id) => [id, emptyLaneCounts()]));
     }
 
     private of(provider: string): ProviderCounts | undefined {
@@ -110,12 +129,13 @@ export class PipelineStats {
         for (const [lane, n] of Object.entries(report.routed)) {
             const counts = this.of(this.providerOfLane[lane]);
             if (counts) counts.routed += n;
+            if (this.lanes[lane]) this.lanes[lane].routed += n;
         }
     }
 
     onWorker(message: LaneMessage, outcome: EventRecord["outcome"], attempt: number, error?: Error): void {
-        const counts = this.of(message.provider);
-        if (counts) {
+        for (const counts of [this.of(message.provider), this.lanes[message.lane]]) {
+            if (!counts) continue;
             if (outcome === "processed") counts.processed += 1;
             else if (outcome === "duplicate") counts.duplicates += 1;
             else if (outcome === "dead-lettered") counts.deadLettered += 1;

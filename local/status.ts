@@ -7,7 +7,7 @@ import type { PipelineModel } from "../model/pipeline";
 import type { FailureSwitch } from "./failure-switch";
 import { QueueDepth, queueDepth } from "./queues";
 import type { LocalResources } from "./resources";
-import type { PipelineStats, ProviderCounts } from "./stats";
+import type { LaneCounts, PipelineStats, ProviderCounts } from "./stats";
 
 export interface LaneStatus {
     readonly kind: string;
@@ -21,6 +21,8 @@ export interface LaneStatus {
     readonly dlq?: QueueDepth;
     /** Kafka lanes: messages sent to the dead-letter topic since start. */
     readonly deadLettered?: number;
+    /** This lane's counters since start (a fan-out route's event counts on each of its lanes). */
+    readonly counts?: LaneCounts;
 }
 
 export interface ProviderStatus extends ProviderCounts {
@@ -81,6 +83,7 @@ export async function buildStatus(s: StatusSources): Promise<PipelineStatus> {
                 queue: depth?.queue,
                 dlq: depth?.dlq,
                 deadLettered: runner?.deadLettered,
+                counts: s.stats.lanes[lane.id] ? { ...s.stats.lanes[lane.id] } : undefined,
             };
         }
         providers[p.name] = { url: `${s.url}${p.path}`, ...s.stats.providers[p.name], dlq, failing: s.failures.failing(p.name), lanes };

@@ -128,6 +128,24 @@ const laneSettings = {
         .optional(),
 };
 
+/**
+ * A route's lanes: a lane name, or a list of them (fan-out). Checked by hand rather than as a zod union,
+ * so that a bad list element is named by its own index (`routes["invoice.*"][1]`) and the other elements
+ * are still checked against the declared lanes (crossFieldProblems).
+ */
+const routeTarget = z.custom<string | string[]>((value) => value !== undefined, { message: "is required" }).superRefine((value, ctx) => {
+    if (typeof value === "string") return;
+    if (!Array.isArray(value)) {
+        const kind = value === null ? "null" : typeof value === "object" ? "an object" : undefined;
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a lane name or a list of lane names${kind ? `, got ${kind}` : ""}` });
+        return;
+    }
+    if (value.length === 0) ctx.addIssue({ code: z.ZodIssueCode.custom, message: "must list at least one lane (or route to drop)" });
+    value.forEach((lane, j) => {
+        if (typeof lane !== "string") ctx.addIssue({ code: z.ZodIssueCode.custom, path: [j], message: "must be a lane name" });
+    });
+});
+
 const signatureSchema = z
     .object({
         header: headerName,
@@ -150,8 +168,12 @@ const providerSchema = z
         secret: z.union([secretValue, z.array(secretValue).min(1, "must list at least one secret").max(5, "must list at most 5 secrets")]).optional(),
         /** Timestamp tolerance in seconds for schemes that sign a timestamp. Range 1..3600. @default 300 */
         toleranceSeconds: int(1, 3600).optional(),
-        /** Event type pattern (`*` matches anything) -> lane name. First match wins; unmatched events go to `default`. `drop` archives without processing. */
-        routes: z.record(z.string().min(1, "pattern must not be empty"), z.string({ invalid_type_error: "must be a lane name" })).optional(),
+        /**
+         * Event type pattern (`*` matches anything) -> lane name, or a list of 1+ distinct lane names (fan-out:
+         * each lane gets the event once, with its own idempotency). First match wins; unmatched events go to
+         * `default`. `drop` archives without processing and cannot be combined with lanes in a list.
+         */
+        routes: z.record(z.string().min(1, "pattern must not be empty"), routeTarget).optional(),
         /** Named lanes other than `default`, each overriding the provider's settings. */
         lanes: z.record(z.string(), z.object(laneSettings).strict()).optional(),
         /**
@@ -570,13 +592,29 @@ function crossFieldProblems(config: LooseConfig, options: ValidateOptions): stri
                 problems.push(`${lanePath}: lane names must be lowercase letters, digits and '-', at most ${Limits.maxLaneNameLength} characters`);
             }
         }
-        for (const [pattern, lane] of Object.entries(p.routes ?? {})) {
-            if (lane === LaneName.Drop || laneNames.has(lane)) continue;
-            problems.push(
-                named.length === 0
-                    ? `${pathOf("routes", pattern)}: lane "${lane}" is not declared: this provider has no named lanes, only default (declare it under ${pathOf("lanes", lane)}, or route to default or drop)`
-                    : `${pathOf("routes", pattern)}: lane "${lane}" is not declared (use default, drop, or one of ${at}.lanes: ${[...laneNames].join(", ")})`,
-            );
+        for (const [pattern, value] of Object.entries(p.routes ?? {})) {
+            // A refused list element is set aside as undefined (withoutRefused): it was reported already.
+            const list = Array.isArray(value) ? value : undefined;
+            const entries: [string, string][] = list ? list.flatMap((lane, j) => (typeof lane === "string" ? [[formatPath(["providers", i, "routes", pattern, j], config), lane] as [string, string]] : [])) : typeof value === "string" ? [[pathOf("routes", pattern), value]] : [];
+            const firstAt = new Map<string, string>();
+            for (const [where, lane] of entries) {
+                if (list && lane === LaneName.Drop) {
+                    if (list.length > 1) problems.push(`${where}: "drop" cannot be combined with lanes (a dropped event is archived and not processed; route ${JSON.stringify(pattern)} to drop alone, or list lanes only)`);
+                    continue;
+                }
+                const seenAt = firstAt.get(lane);
+                if (seenAt !== undefined) {
+                    problems.push(`${where}: lane "${lane}" is already listed at ${seenAt} (each lane gets the event once; remove the repeat)`);
+                    continue;
+                }
+                firstAt.set(lane, where);
+                if (lane === LaneName.Drop || laneNames.has(lane)) continue;
+                problems.push(
+                    named.length === 0
+                        ? `${where}: lane "${lane}" is not declared: this provider has no named lanes, only default (declare it under ${pathOf("lanes", lane)}, or route to default or drop)`
+                        : `${where}: lane "${lane}" is not declared (use default, drop, or one of ${at}.lanes: ${[...laneNames].join(", ")})`,
+                );
+            }
         }
         const settings: [string, LaneSettings][] = [[at, p], ...Object.entries(p.lanes ?? {}).map(([n, l]) => [pathOf("lanes", n), l] as [string, LaneSettings])];
         for (const [where, s] of settings) {

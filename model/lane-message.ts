@@ -18,7 +18,7 @@ export interface LaneMessage {
     readonly lane: string;
     /** Edge request id. */
     readonly requestId: string;
-    /** Provider's event id: the idempotency key. */
+    /** Provider's event id: with provider and lane, the idempotency key (handlers/worker/worker.ts idempotencyKey). */
     readonly eventId: string;
     readonly eventType: string;
     readonly orderingKey?: string;

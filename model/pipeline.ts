@@ -80,8 +80,8 @@ export interface LaneModel {
 export interface RouteRule {
     /** Event type pattern; `*` matches any run of characters. */
     readonly pattern: string;
-    /** Lane id, or `drop`. */
-    readonly target: string;
+    /** Lane ids, in the order configured (1+, distinct: a fan-out route names several), or `["drop"]`. */
+    readonly targets: readonly string[];
 }
 
 export interface ProviderModel {
@@ -273,8 +273,8 @@ function providerModel(p: ProviderConfig, lanes: readonly LaneModel[]): Provider
     const plugin = getPlugin(p.plugin, hmac);
     const laneId = (name: string) => (name === LaneName.Drop ? LaneName.Drop : `${p.name}-${name}`);
     const delivers = lanes.some((l) => l.destination);
-    const routes: RouteRule[] = Object.entries(p.routes ?? {}).map(([pattern, lane]) => ({ pattern, target: laneId(lane) }));
-    routes.push({ pattern: "*", target: laneId(LaneName.Default) });
+    const routes: RouteRule[] = Object.entries(p.routes ?? {}).map(([pattern, lanes]) => ({ pattern, targets: (Array.isArray(lanes) ? lanes : [lanes]).map(laneId) }));
+    routes.push({ pattern: "*", targets: [laneId(LaneName.Default)] });
     const secrets = p.secret === undefined ? [] : Array.isArray(p.secret) ? p.secret : [p.secret];
     return {
         name: p.name,
@@ -320,11 +320,11 @@ export function compilePattern(pattern: string): RegExp {
 }
 
 /**
- * Compile a provider's rules once into a router: event type -> lane id or `drop`.
- * First match wins; rules always end with `*`, so every event has a target.
+ * Compile a provider's rules once into a router: event type -> lane ids (several for a fan-out route)
+ * or `["drop"]`. First match wins; rules always end with `*`, so every event has a target.
  */
-export function compileRoutes(routes: readonly RouteRule[]): (eventType: string) => string {
-    const compiled = routes.map((rule) => ({ test: compilePattern(rule.pattern), target: rule.target }));
-    const fallback = routes[routes.length - 1].target;
-    return (eventType) => compiled.find((rule) => rule.test.test(eventType))?.target ?? fallback;
+export function compileRoutes(routes: readonly RouteRule[]): (eventType: string) => readonly string[] {
+    const compiled = routes.map((rule) => ({ test: compilePattern(rule.pattern), targets: rule.targets }));
+    const fallback = routes[routes.length - 1].targets;
+    return (eventType) => compiled.find((rule) => rule.test.test(eventType))?.targets ?? fallback;
 }

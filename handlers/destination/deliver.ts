@@ -48,7 +48,12 @@ export interface DelivererDeps {
     readonly onAttempt?: (report: DeliveryReport) => void;
 }
 
-/** The idempotency key's form (handlers/worker/worker.ts idempotencyKey) for an event. */
+/**
+ * The event's key for its `webhook-id`: provider, event id and a `replay --force` run id, the idempotency
+ * key's form before it became per lane (handlers/worker/worker.ts legacyIdempotencyKey). Deliberately
+ * without the lane: the id stays what receivers saw before fan-out, and, as with Svix, one event sent to
+ * several endpoints carries the same id at each.
+ */
 function keyOf(event: Pick<WebhookEvent, "provider" | "eventId" | "force">): string {
     return event.force ? `${event.provider}#${event.eventId}#force:${event.force}` : `${event.provider}#${event.eventId}`;
 }

@@ -28,7 +28,10 @@ export interface ArchiveRecord {
     /** Accepted requests: what the router read and where it went. */
     readonly eventId?: string;
     readonly eventType?: string;
+    /** The first lane the route named (the only one unless it fans out), or `drop`. */
     readonly target?: string;
+    /** Every lane a fan-out route named, in order; absent when the route names one (read `targets ?? [target]`). */
+    readonly targets?: readonly string[];
     /** Quarantined requests: why. */
     readonly reason?: string;
     readonly detail?: string;

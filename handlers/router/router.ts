@@ -5,10 +5,18 @@
  *
  * For each message: read the envelope, find the provider, verify the
  * signature against the provider's secret(s), read the event id, type and
- * ordering key, and pick the lane by the provider's rules. Then, for the
+ * ordering key, and pick the lane(s) by the provider's rules. Then, for the
  * batch: write the archive (one object per provider and hour), and send each
  * lane its messages in batches. A message is reported as failed (and so
  * redelivered) unless it was archived AND routed, dropped or quarantined.
+ *
+ * Fan-out: a route may name several lanes; the request is archived once (one
+ * line), a claim-checked body is put to S3 once and every lane's message
+ * points at it, and each lane gets its own message. When some of a record's
+ * lanes took it and another did not, the record is reported as failed and
+ * comes back whole: the lanes that took it get it again, and their workers'
+ * idempotency (per lane: handlers/worker/worker.ts idempotencyKey) skips it
+ * as a duplicate, so each lane's handler still runs once.
  *
  * Bad input never blocks a batch and is never retried: an unreadable
  * envelope, an unknown provider, a missing, malformed, forged or stale
@@ -141,7 +149,8 @@ export interface Pending {
     /** Set when the request goes to quarantine. */
     reject?: { reason: string; detail: string };
     facts?: { eventId: string; eventType: string; orderingKey?: string };
-    target?: string;
+    /** Lane ids the route names (several for a fan-out route), or `["drop"]`. */
+    targets?: readonly string[];
     archiveKey?: string;
     /** Transient problem: report as failure, do nothing else. */
     error?: string;
@@ -151,14 +160,14 @@ export interface Pending {
 export interface CompiledRouter {
     readonly config: RouterRuntimeConfig;
     readonly plugins: Readonly<Record<string, ProviderPlugin>>;
-    readonly routers: Readonly<Record<string, (eventType: string) => string>>;
+    readonly routers: Readonly<Record<string, (eventType: string) => readonly string[]>>;
     /** Providers with allowedSourceIps: does an address pass. */
     readonly allowlists: Readonly<Record<string, (ip: string) => boolean>>;
 }
 
 export function compileRouter(config: RouterRuntimeConfig): CompiledRouter {
     const plugins: Record<string, ProviderPlugin> = {};
-    const routers: Record<string, (eventType: string) => string> = {};
+    const routers: Record<string, (eventType: string) => readonly string[]> = {};
     const allowlists: Record<string, (ip: string) => boolean> = {};
     for (const p of Object.values(config.providers)) {
         plugins[p.name] = getPlugin(p.plugin, p.hmac);
@@ -235,7 +244,7 @@ export function decideRecord(compiled: CompiledRouter, p: Pending, secrets: read
         return verdict;
     }
     p.facts = plugin.facts(request);
-    p.target = compiled.routers[provider.name](p.facts.eventType);
+    p.targets = compiled.routers[provider.name](p.facts.eventType);
     return verdict;
 }
 
@@ -311,7 +320,10 @@ export function planBatch(compiled: CompiledRouter, pending: readonly Pending[],
         }
         const prefix = p.reject ? ArchivePrefix.Quarantine : ArchivePrefix.Raw;
         // Only configured names become key parts: an unknown provider's name is whatever the message said.
-        const extra = p.reject ? { reason: p.reject.reason, detail: p.reject.detail } : { eventId: p.facts!.eventId, eventType: p.facts!.eventType, target: p.target };
+        // `target` is the first lane (as before fan-out); `targets` lists them all when a route fans out.
+        const extra = p.reject
+            ? { reason: p.reject.reason, detail: p.reject.detail }
+            : { eventId: p.facts!.eventId, eventType: p.facts!.eventType, target: p.targets![0], ...(p.targets!.length > 1 ? { targets: p.targets } : {}) };
         add(partitionPrefix(prefix, p.provider ? p.provider.name : UnknownProvider, p.envelope.receivedAt), p, archiveLine(p.envelope, extra, bodyMember(p.body!, p.text, textJsonOf(p))));
     }
     const archive = [...groups].map(([prefix, group]): ArchiveGroup => {
@@ -323,38 +335,49 @@ export function planBatch(compiled: CompiledRouter, pending: readonly Pending[],
     const messages: PlannedMessage[] = [];
     const byLane = new Map<string, PlannedMessage[]>();
     for (const p of pending) {
-        if (p.error || p.reject || !p.envelope || p.target === LaneName.Drop) continue;
-        const lane = config.lanes[p.target!];
-        if (!lane) {
-            p.error = `route target ${p.target} is not a lane of this pipeline`;
+        if (p.error || p.reject || !p.envelope || isDrop(p)) continue;
+        const missing = p.targets!.filter((id) => !config.lanes[id]);
+        if (missing.length) {
+            p.error = `route target ${missing.join(", ")} is not a lane of this pipeline`;
             continue;
         }
-        const base = {
-            v: LaneMessageVersion,
-            provider: p.envelope.provider,
-            lane: lane.id,
-            requestId: p.envelope.requestId,
-            eventId: p.facts!.eventId,
-            eventType: p.facts!.eventType,
-            orderingKey: p.facts!.orderingKey,
-            receivedAt: p.envelope.receivedAt,
-            archiveKey: p.archiveKey!,
-            // Only providers with a destination lane map the header at the edge (ProviderModel.headers).
-            ...(p.envelope.headers["content-type"] ? { contentType: p.envelope.headers["content-type"] } : {}),
-            ...(p.envelope.replayOf ? { replay: true } : {}),
-            ...(p.envelope.replayOf && p.envelope.replayForce ? { force: p.envelope.replayForce } : {}),
-        } satisfies Omit<LaneMessage, "body" | "bodyBase64" | "claim">;
-        let planned: PlannedMessage = { p, lane, base, claim: true };
-        if (p.body!.length <= config.inlineBodyBytes) {
-            const inline = inlineLaneMessage(base, p.body!, p.text, textJsonOf(p));
-            if (Buffer.byteLength(inline) <= Limits.sqsMaxMessageBytes) planned = { p, lane, base, body: inline };
+        for (const id of p.targets!) {
+            const planned = planMessage(config, p, config.lanes[id]);
+            messages.push(planned);
+            const list = byLane.get(id) ?? [];
+            list.push(planned);
+            byLane.set(id, list);
         }
-        messages.push(planned);
-        const list = byLane.get(lane.id) ?? [];
-        list.push(planned);
-        byLane.set(lane.id, list);
     }
     return { archive, messages, byLane };
+}
+
+/** A `drop` route: archived, not sent. */
+const isDrop = (p: Pending) => p.targets?.length === 1 && p.targets[0] === LaneName.Drop;
+
+/** One lane's message for a decided record: inline when it fits, else to go by claim check. */
+function planMessage(config: RouterRuntimeConfig, p: Pending, lane: LaneRuntime): PlannedMessage {
+    const envelope = p.envelope!;
+    const base = {
+        v: LaneMessageVersion,
+        provider: envelope.provider,
+        lane: lane.id,
+        requestId: envelope.requestId,
+        eventId: p.facts!.eventId,
+        eventType: p.facts!.eventType,
+        orderingKey: p.facts!.orderingKey,
+        receivedAt: envelope.receivedAt,
+        archiveKey: p.archiveKey!,
+        // Only providers with a destination lane map the header at the edge (ProviderModel.headers).
+        ...(envelope.headers["content-type"] ? { contentType: envelope.headers["content-type"] } : {}),
+        ...(envelope.replayOf ? { replay: true } : {}),
+        ...(envelope.replayOf && envelope.replayForce ? { force: envelope.replayForce } : {}),
+    } satisfies Omit<LaneMessage, "body" | "bodyBase64" | "claim">;
+    if (p.body!.length <= config.inlineBodyBytes) {
+        const inline = inlineLaneMessage(base, p.body!, p.text, textJsonOf(p));
+        if (Buffer.byteLength(inline) <= Limits.sqsMaxMessageBytes) return { p, lane, base, body: inline };
+    }
+    return { p, lane, base, claim: true };
 }
 
 const inc = (map: Record<string, number>, key: string, by = 1) => {
@@ -441,11 +464,19 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
         return { bucket, key };
     }
 
-    /** A claim check: the body goes to S3, the lane message carries the pointer. */
-    async function claimMessage(m: PlannedMessage, calls: RouterReport["calls"]): Promise<string> {
-        const key = `${ArchivePrefix.Claims}/${m.base.provider}/${createHash("sha256").update(`${m.base.requestId}\n${m.base.eventId}`).digest("hex")}`;
-        calls.claims += 1;
-        await deps.s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: m.p.body! }));
+    /**
+     * A claim check: the body goes to S3, the lane message carries the pointer. The key depends on the
+     * request alone, so the lanes of a fan-out share one object, put once per batch (`puts`, per record).
+     */
+    async function claimMessage(m: PlannedMessage, calls: RouterReport["calls"], puts: Map<Pending, Promise<string>>): Promise<string> {
+        let put = puts.get(m.p);
+        if (!put) {
+            const key = `${ArchivePrefix.Claims}/${m.base.provider}/${createHash("sha256").update(`${m.base.requestId}\n${m.base.eventId}`).digest("hex")}`;
+            calls.claims += 1;
+            put = deps.s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: m.p.body! })).then(() => key);
+            puts.set(m.p, put);
+        }
+        const key = await put;
         return JSON.stringify({ ...m.base, claim: { bucket: config.bucket, key } });
     }
 
@@ -478,13 +509,14 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
             }
             report.accepted += 1;
             if (!p.envelope!.replayOf) inc(report.archived, provider);
-            if (p.target === LaneName.Drop) inc(report.dropped, provider);
+            if (isDrop(p)) inc(report.dropped, provider);
         }
+        const claimPuts = new Map<Pending, Promise<string>>();
         const bodies = await Promise.all(
             plan.messages.map(async (m) => {
                 if (m.p.error) return undefined;
                 if (m.body !== undefined) return m.body;
-                return claimMessage(m, report.calls).catch((err: Error) => void (m.p.error = `claim check failed: ${err.name}: ${err.message}`));
+                return claimMessage(m, report.calls, claimPuts).catch((err: Error) => void (m.p.error = `claim check failed: ${err.name}: ${err.message}`));
             }),
         );
         const bodyOf = new Map(plan.messages.map((m, i) => [m, bodies[i]]));
@@ -500,7 +532,8 @@ export function createRouter(deps: RouterDeps): (records: readonly InboundRecord
                 if (messages.length === 0) return;
                 const outcome = lane.kind === "kafka" ? await sendToKafkaLane(deps.kafka, lane, messages) : await sendToSqsLane(deps.sqs, lane, messages);
                 report.calls.send += outcome.calls;
-                for (const [id, why] of outcome.failed) failedSends.set(id, `sending to lane ${laneId} failed: ${why}`);
+                // A fan-out record can fail on several lanes: every reason is kept.
+                for (const [id, why] of outcome.failed) failedSends.set(id, [failedSends.get(id), `sending to lane ${laneId} failed: ${why}`].filter(Boolean).join("; "));
                 const taken = messages.length - outcome.failed.size;
                 if (taken > 0) inc(report.routed, laneId, taken);
             }),

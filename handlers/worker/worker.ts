@@ -1,14 +1,14 @@
 /**
  * The worker's logic, shared by both lane kinds: a lane message in, your
- * handler called at most once per provider event id (Powertools idempotency
- * on the DynamoDB table), with the exact request bytes whether they travelled
- * inline or by claim check. Throwing means "retry": the SQS adapter reports a
+ * handler called at most once per lane and provider event id (Powertools
+ * idempotency on the DynamoDB table), with the exact request bytes whether
+ * they travelled inline or by claim check. Throwing means "retry": the SQS adapter reports a
  * batch item failure, the Kafka runner retries and then dead-letters.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import { s3Package } from "../shared/clients";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
+import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyRecordStatus, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { Context } from "aws-lambda";
 import { randomUUID } from "crypto";
@@ -40,22 +40,69 @@ export interface ProcessOptions {
 
 /**
  * Prefix of every idempotency record's key. Fixed, so that the key depends on
- * the event alone: Powertools would otherwise prefix the Lambda function's
- * name, and a deploy that replaces the worker function (new physical name) or
- * a route that moves an event type to another lane would forget every key.
+ * the event and its lane alone: Powertools would otherwise prefix the Lambda
+ * function's name, and a deploy that replaces the worker function (new
+ * physical name) would forget every key. (The lane is in the key itself, see
+ * idempotencyKey: a route moved to another lane runs the event there once.)
  */
 export const IdempotencyKeyPrefix = "webhook-pipeline";
 
-/** The idempotency key: provider and the provider's own event id (days of provider retries collapse onto it). */
-export function idempotencyKey(message: Pick<LaneMessage, "provider" | "eventId" | "force">): string {
+/**
+ * The idempotency key: provider, lane id and the provider's own event id (days of provider retries
+ * collapse onto it), so each lane of a fan-out route runs its handler once: billing having processed
+ * an event does not make it a duplicate for analytics. A `replay --force` run id suffixes it.
+ */
+export function idempotencyKey(message: Pick<LaneMessage, "provider" | "lane" | "eventId" | "force">): string {
+    const key = `${message.provider}#${message.lane}#${message.eventId}`;
+    return message.force ? `${key}#force:${message.force}` : key;
+}
+
+/**
+ * The key releases before per-lane idempotency wrote (`provider#eventId`, one per provider, whichever
+ * lane processed it). The worker still honours a COMPLETED record under it until the record expires
+ * (the idempotency TTL), so an upgrade does not process again an event that a provider redelivers
+ * after the deploy (legacyVerdict in createLaneProcessor).
+ */
+export function legacyIdempotencyKey(message: Pick<LaneMessage, "provider" | "eventId" | "force">): string {
     return message.force ? `${message.provider}#${message.eventId}#force:${message.force}` : `${message.provider}#${message.eventId}`;
 }
+
+/** The result a lane's new record keeps when a legacy record made the event a duplicate (never a random token). */
+export const LegacyDuplicateToken = "legacy-key-completed";
 
 export function createLaneProcessor(deps: LaneProcessorDeps): (text: string, options?: ProcessOptions) => Promise<Outcome> {
     const logger = deps.logger ?? silentLogger;
     const secrets = deps.secrets ?? noHandlerSecrets;
     const env: Readonly<Record<string, string>> = Object.freeze({ ...deps.config.environment });
     const persistenceStore = new DynamoDBPersistenceLayer({ tableName: deps.config.idempotencyTable, awsSdkV3Client: deps.dynamo });
+    // Reads records under the legacy key; a layer of its own, so Powertools' own hashing names the record.
+    const legacyStore = new DynamoDBPersistenceLayer({ tableName: deps.config.idempotencyTable, awsSdkV3Client: deps.dynamo });
+
+    /**
+     * Awaited before the handler runs (this lane's record is then held INPROGRESS, so no other worker of the
+     * lane runs it meanwhile): a legacy record (legacyIdempotencyKey) that is COMPLETED and not expired means a
+     * release before per-lane keys processed the event: a duplicate. One still INPROGRESS and live means
+     * an old worker runs it now: retry later (the error the runners treat as "someone else holds it").
+     * No record, or an expired one: run the handler. Records are read with Powertools' own key hashing
+     * (`<prefix>#<md5 of the key data>`), by GetItem (consistent read), never written.
+     */
+    async function legacyVerdict(config: IdempotencyConfig, message: LaneMessage, token: string): Promise<"run" | "duplicate"> {
+        legacyStore.configure({ config, keyPrefix: IdempotencyKeyPrefix });
+        let record;
+        try {
+            record = await legacyStore.getRecord({ key: legacyIdempotencyKey(message), token });
+        } catch (err) {
+            // Recognised by name: a class may not survive function serialization (Pulumi) as the same class.
+            if ((err as Error).name === "IdempotencyItemNotFoundError") return "run";
+            throw err;
+        }
+        const status = record.getStatus();
+        if (status === IdempotencyRecordStatus.COMPLETED) return "duplicate";
+        if (status === IdempotencyRecordStatus.INPROGRESS && (record.inProgressExpiryTimestamp ?? 0) > Date.now()) {
+            throw new IdempotencyAlreadyInProgressError(`event ${message.eventId} is being processed under the pre-fan-out idempotency key by another worker; retry later`);
+        }
+        return "run";
+    }
 
     async function bodyOf(message: LaneMessage): Promise<Buffer> {
         if (message.body !== undefined) return Buffer.from(message.body, "utf8");
@@ -71,8 +118,14 @@ export function createLaneProcessor(deps: LaneProcessorDeps): (text: string, opt
         const remainingMs = () => options.lambdaContext?.getRemainingTimeInMillis() ?? 60_000;
         config.registerLambdaContext({ getRemainingTimeInMillis: remainingMs } as Context);
         const token = randomUUID();
+        // Read beside the new record's PutItem, not after it: the handler starts no later than before the
+        // upgrade path existed (a lane whose batch runs past its timeout must not gain time). A duplicate under
+        // the new key never awaits it; the catch keeps its failure from being an unhandled rejection then.
+        const legacy = legacyVerdict(config, message, token);
+        legacy.catch(() => undefined);
         const run = makeIdempotent(
             async (input: { key: string; token: string }) => {
+                if ((await legacy) === "duplicate") return { token: LegacyDuplicateToken };
                 const event: WebhookEvent = {
                     provider: message.provider,
                     lane: message.lane,

@@ -22,11 +22,11 @@ import { EventSourceMappingMetrics, WorkerMetrics, workerMetricDimensions } from
 const SIGNING = "whsec_KAFKA_LANE_SIGNING_must_not_leak_41c7";
 const PASSWORD = "scram_KAFKA_PASSWORD_must_not_leak_93d2";
 
-/** stripe's default lane is a Kafka lane (concurrency 4); its billing lane and github stay on SQS. */
+/** stripe's default lane is a Kafka lane (concurrency 4); its billing lane and github stay on SQS; invoices fan out to billing and the Kafka lane. */
 function config(kafka: WebhookPipelineArgs["kafka"]): WebhookPipelineArgs {
     return {
         providers: [
-            { name: "stripe", plugin: "stripe", secret: SIGNING, lane: "kafka", concurrency: 4, maxReceiveCount: 5, routes: { "invoice.*": "billing" }, lanes: { billing: { lane: "sqs", concurrency: 2 } } },
+            { name: "stripe", plugin: "stripe", secret: SIGNING, lane: "kafka", concurrency: 4, maxReceiveCount: 5, routes: { "invoice.*": ["billing", "default"] }, lanes: { billing: { lane: "sqs", concurrency: 2 } } },
             { name: "github", plugin: "github", secret: SIGNING },
         ],
         kafka,
@@ -176,6 +176,17 @@ describe("Kafka lane: MSK Serverless (mocks)", function () {
         });
         expect(bySid.SendToLanes.Resource).to.have.length(2);
         expect(bySid[NetworkInterfacesSid].Action).to.deep.equal(["ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:UnassignPrivateIpAddresses"]);
+    });
+
+    it("THEN the router's uploaded code routes the fan-out route to the SQS lane and the Kafka lane, and its policy reaches both: the billing queue and the lane topic", async () => {
+        // The router's runtime config (routes and lanes) is serialized into its code, one variable per value.
+        const { indexJs } = await uploadedCode(g.one("aws:lambda/function:Function", "kl-router-fn"));
+        expect(indexJs).to.match(/__routerConfig_value_providers_stripe_routes_0\.pattern = "invoice\.\*";/);
+        expect(indexJs).to.match(/__routerConfig_value_providers_stripe_routes_0_targets = \["stripe-billing", "stripe-default"\];/);
+        const bySid = Object.fromEntries(g.policy("kl-router-policy").map((s) => [s.Sid, s]));
+        const billingQueueArn = g.mine("aws:sqs/queue:Queue").find((q) => q.name === "kl-stripe-billing-queue")!.state.arn;
+        expect(bySid.SendToLanes.Resource).to.include(billingQueueArn);
+        expect(bySid.KafkaLaneTopics.Resource).to.include(topicArn("kl.stripe.default"));
     });
 
     it("THEN the Kafka worker may read its topic as its group, write its DLQ topic, and nothing on SQS", () => {

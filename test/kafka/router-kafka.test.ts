@@ -5,7 +5,9 @@
  * unless the broker acknowledged it.
  */
 import { expect } from "chai";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { createRouter, InboundRecord } from "../../handlers/router/router";
+import { createLaneProcessor } from "../../handlers/worker/worker";
 import { routerKafkaPublisher } from "../../handlers/kafka/publisher";
 import { deadLetterTopicOf } from "../../handlers/kafka/constants";
 import { cachedSecretReader } from "../../handlers/shared/secrets";
@@ -48,6 +50,16 @@ function records(events: { id: string; type: string; account: string }[]): Inbou
 describe("router -> Kafka lane (real broker)", function () {
     this.timeout(60_000);
     const clients = () => localClients(services.awsEndpoint);
+
+    /** Every message visible on an SQS queue now (left in flight). */
+    async function drainQueue(url: string) {
+        const out = [];
+        for (;;) {
+            const { Messages = [] } = await clients().sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+            if (!Messages.length) return out;
+            out.push(...Messages);
+        }
+    }
 
     before(function () {
         requireKafka(this);
@@ -97,6 +109,51 @@ describe("router -> Kafka lane (real broker)", function () {
             [topic, 3],
             [deadLetterTopicOf(topic), 1],
         ]);
+    });
+
+    it("GIVEN a fan-out route to an SQS lane and a Kafka lane WHEN the router handles a batch and each lane's processor takes its copy THEN each lane gets every fanned-out event once and each runs its handler once (idempotency per lane, whatever the lane kind)", async () => {
+        // Prepare: payment.* goes to billing (SQS) and to the default lane (Kafka)
+        const name = unique("rk-fan");
+        const model = buildPipelineModel(
+            parseConfig({
+                providers: [{ name: "acme", plugin: "hmac", secret, ...hmacOptions, lane: "kafka", concurrency: 2, routes: { "payment.*": ["billing", "default"], "invoice.*": "billing" }, lanes: { billing: { lane: "sqs" } } }],
+                kafka: { mode: "external", brokers: ["127.0.0.1:9092"] },
+            }),
+            name,
+        );
+        const resources = await createLocalResources(model, { acme: [secret] }, clients(), { prefix: name });
+        const lanes = Object.fromEntries(Object.entries(resources.router.lanes).map(([id, l]) => [id, { ...l, partitions: model.lanes.find((m) => m.id === id)!.concurrency }]));
+        const config: RouterRuntimeConfig = { ...resources.router, lanes, kafka: kafkaRuntime() };
+        const publisher = routerKafkaPublisher(config, { secrets: clients().secrets });
+        const route = createRouter({ config, sqs: clients().sqs, s3: clients().s3, secrets: cachedSecretReader(clients().secrets), kafka: publisher });
+        const events = [
+            { id: "f-1", type: "payment.captured", account: "a" },
+            { id: "f-2", type: "invoice.paid", account: "a" },
+            { id: "f-3", type: "payment.refunded", account: "b" },
+            { id: "f-4", type: "order.created", account: "b" },
+        ];
+
+        // Act
+        const { failures, report } = await route(records(events));
+        await publisher.close();
+        const onTopic = (await readAll(model.lanes.find((l) => l.id === "acme-default")!.topic!, 3)).map((m) => m.value);
+        const onQueue = (await drainQueue(resources.lanes["acme-billing"].queue.url)).map((m) => m.Body!);
+        const handled: string[] = [];
+        const processorOf = (lane: string) => createLaneProcessor({ config: resources.workers[lane], handler: async (e) => void handled.push(`${e.lane}:${e.eventId}`), s3: clients().s3, dynamo: clients().dynamo });
+        const kafkaOutcomes = [];
+        for (const m of onTopic) kafkaOutcomes.push(await processorOf("acme-default")(m));
+        const sqsOutcomes = [];
+        for (const m of onQueue) sqsOutcomes.push(await processorOf("acme-billing")(m));
+
+        // Assess
+        expect(failures).to.deep.equal([]);
+        expect(report.routed).to.deep.equal({ "acme-default": 3, "acme-billing": 3 });
+        expect(report.archived).to.deep.equal({ acme: 4 });
+        expect(report.calls).to.include({ archive: 1, send: 2 });
+        expect(onTopic.map((v) => (JSON.parse(v) as LaneMessage).eventId).sort()).to.deep.equal(["f-1", "f-3", "f-4"]);
+        expect(onQueue.map((v) => (JSON.parse(v) as LaneMessage).eventId).sort()).to.deep.equal(["f-1", "f-2", "f-3"]);
+        expect([...kafkaOutcomes, ...sqsOutcomes]).to.deep.equal(Array(6).fill("processed"));
+        expect(handled.sort()).to.deep.equal(["acme-billing:f-1", "acme-billing:f-2", "acme-billing:f-3", "acme-default:f-1", "acme-default:f-3", "acme-default:f-4"]);
     });
 
     it("GIVEN the brokers are unreachable WHEN the router handles a batch THEN every Kafka-lane record is reported failed (redelivered by SQS) and the SQS-lane records still go through", async () => {

@@ -60,7 +60,7 @@ describe("config validation", () => {
         expect(model.api).to.deep.equal({ throttleRateLimit: ApiDefaults.throttleRateLimit, throttleBurstLimit: ApiDefaults.throttleBurstLimit });
         expect(model.archive).to.deep.equal({ ...ArchiveDefaults });
         expect(model.providers[0]).to.deep.include({ path: "/webhooks/stripe", ingress: "direct", toleranceSeconds: 300, secretCount: 1, signsTimestamp: true });
-        expect(model.providers[0].routes).to.deep.equal([{ pattern: "*", target: "stripe-default" }]);
+        expect(model.providers[0].routes).to.deep.equal([{ pattern: "*", targets: ["stripe-default"] }]);
         expect(model.usesKafka).to.equal(false);
     });
 
@@ -243,18 +243,81 @@ describe("routing rules", () => {
         });
         const route = compileRoutes(buildPipelineModel(config).providers[0].routes);
         expect(["invoice.paid", "invoice.voided", "customer.subscription.created", "customer.created", "charge.succeeded", "invoice"].map(route)).to.deep.equal([
-            "stripe-billing",
-            "drop",
-            "stripe-billing",
-            "stripe-default",
-            "stripe-default",
-            "stripe-default",
+            ["stripe-billing"],
+            ["drop"],
+            ["stripe-billing"],
+            ["stripe-default"],
+            ["stripe-default"],
+            ["stripe-default"],
         ]);
     });
 
     it("treats regex characters in patterns literally", () => {
         const config = parseConfig({ providers: [{ name: "p", plugin: "github", routes: { "a+b": "drop" } }] });
         const route = compileRoutes(buildPipelineModel(config).providers[0].routes);
-        expect([route("a+b"), route("aab")]).to.deep.equal(["drop", "p-default"]);
+        expect([route("a+b"), route("aab")]).to.deep.equal([["drop"], ["p-default"]]);
+    });
+
+    it("GIVEN a route naming a list of lanes (fan-out) WHEN compiled THEN the event goes to every lane of the list, in order; a one-lane list and a string route the same", () => {
+        // Prepare
+        const config = parseConfig({
+            providers: [
+                {
+                    name: "stripe",
+                    plugin: "stripe",
+                    routes: { "invoice.*": ["billing", "analytics"], "charge.*": ["billing"], "customer.*": "analytics", "ping": ["drop"] },
+                    lanes: { billing: {}, analytics: { lane: "kafka" } },
+                },
+            ],
+        });
+
+        // Act
+        const model = buildPipelineModel(config);
+        const route = compileRoutes(model.providers[0].routes);
+
+        // Assess
+        expect(model.providers[0].routes).to.deep.equal([
+            { pattern: "invoice.*", targets: ["stripe-billing", "stripe-analytics"] },
+            { pattern: "charge.*", targets: ["stripe-billing"] },
+            { pattern: "customer.*", targets: ["stripe-analytics"] },
+            { pattern: "ping", targets: ["drop"] },
+            { pattern: "*", targets: ["stripe-default"] },
+        ]);
+        expect(["invoice.paid", "charge.succeeded", "customer.created", "ping", "other"].map(route)).to.deep.equal([["stripe-billing", "stripe-analytics"], ["stripe-billing"], ["stripe-analytics"], ["drop"], ["stripe-default"]]);
+    });
+});
+
+describe("fan-out routes: validation", () => {
+    const provider = (routes: unknown) => ({ providers: [{ name: "stripe", plugin: "stripe", routes, lanes: { billing: {}, analytics: {} } }] });
+    const problemsOf = (raw: unknown) => {
+        const result = validateConfig(raw);
+        return result.ok ? [] : result.problems;
+    };
+
+    it("GIVEN lists of declared, distinct lanes (default included) WHEN validated THEN they are accepted", () => {
+        expect(problemsOf(provider({ "invoice.*": ["billing", "analytics"], "charge.*": ["default", "billing"], "x": ["drop"] }))).to.deep.equal([]);
+    });
+
+    it("GIVEN a list with an undeclared lane, a repeat, drop beside a lane and an empty list WHEN validated THEN each is named by its path and index, all in one pass", () => {
+        const problems = problemsOf(provider({ "invoice.*": ["billing", "x"], "charge.*": ["billing", "billing"], "ping": ["drop", "billing"], "empty": [] }));
+        expect(problems).to.have.members([
+            'providers[0] (stripe).routes.empty: must list at least one lane (or route to drop)',
+            'providers[0] (stripe).routes["invoice.*"][1]: lane "x" is not declared (use default, drop, or one of providers[0] (stripe).lanes: default, billing, analytics)',
+            'providers[0] (stripe).routes["charge.*"][1]: lane "billing" is already listed at providers[0] (stripe).routes["charge.*"][0] (each lane gets the event once; remove the repeat)',
+            'providers[0] (stripe).routes.ping[0]: "drop" cannot be combined with lanes (a dropped event is archived and not processed; route "ping" to drop alone, or list lanes only)',
+        ]);
+        expect(problems).to.have.length(4);
+    });
+
+    it("GIVEN a list element that is not a string WHEN validated THEN the element's path is named and the other elements are still checked", () => {
+        const problems = problemsOf(provider({ "invoice.*": ["billing", 7, "nope"] }));
+        expect(problems).to.have.members([
+            'providers[0] (stripe).routes["invoice.*"][1]: must be a lane name, got 7',
+            'providers[0] (stripe).routes["invoice.*"][2]: lane "nope" is not declared (use default, drop, or one of providers[0] (stripe).lanes: default, billing, analytics)',
+        ]);
+    });
+
+    it("GIVEN a route value that is neither a lane name nor a list WHEN validated THEN it says what it must be", () => {
+        expect(problemsOf(provider({ "invoice.*": { lane: "billing" } }))).to.deep.equal(['providers[0] (stripe).routes["invoice.*"]: must be a lane name or a list of lane names, got an object']);
     });
 });

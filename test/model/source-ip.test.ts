@@ -98,7 +98,7 @@ describe("source-IP allowlists (model)", () => {
     describe("the router's pure stage", () => {
         it("GIVEN allowedSourceIps WHEN a signed direct request comes from inside THEN it is routed; from outside THEN quarantined as source-ip, named", () => {
             const inside = decide(["198.51.100.0/24"], directIntegration(stripeRoute, signedRequest("198.51.100.7"), bodyText, "last") as EnvelopeMessage);
-            expect({ reject: inside.reject, target: inside.target }).to.deep.equal({ reject: undefined, target: "stripe-default" });
+            expect({ reject: inside.reject, targets: inside.targets }).to.deep.equal({ reject: undefined, targets: ["stripe-default"] });
             const outside = decide(["198.51.100.0/24"], directIntegration(stripeRoute, signedRequest("192.0.2.9"), bodyText, "last") as EnvelopeMessage);
             expect(outside.reject?.reason).to.equal(QuarantineReason.SourceIp);
             expect(outside.reject?.detail).to.contain("192.0.2.9").and.contain("stripe");
@@ -120,7 +120,7 @@ describe("source-IP allowlists (model)", () => {
                 const message = directIntegration(stripeRoute, request, bodyText, rule);
                 expect(message, "the injection parses").to.not.equal("refused");
                 const p = decide(["198.51.100.0/24"], message as EnvelopeMessage);
-                expect(p.target).to.equal(undefined);
+                expect(p.targets).to.equal(undefined);
                 // first: wp-source-ip is the real one (refused by the list); last: the copies differ (untrusted)
                 expect(p.reject?.reason).to.equal(rule === "first" ? QuarantineReason.SourceIp : QuarantineReason.UntrustedEnvelope);
             });

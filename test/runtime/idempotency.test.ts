@@ -104,7 +104,7 @@ describe("runtime: a redelivered event reaches the handler once (moto, DynamoDB 
         expect(recorder.attempts).to.deep.equal([1, 2]);
     });
 
-    it("GIVEN two worker functions with different names (a redeploy that replaced the function, or a route moved to another lane) WHEN both see the same event THEN the second is a duplicate", async () => {
+    it("GIVEN two worker functions of one lane with different names (a redeploy that replaced the function) WHEN both see the same event THEN the second is a duplicate", async () => {
         // Prepare: Powertools reads AWS_LAMBDA_FUNCTION_NAME when the persistence layer is created
         const { lane } = await deliver(`{"id":"evt_moved","type":"x"}`);
         const saved = process.env.AWS_LAMBDA_FUNCTION_NAME;
