@@ -173,8 +173,9 @@ export class ConsoleApi {
                     running: l.running,
                     dlq: l.dlq ? l.dlq.visible + l.dlq.inFlight : (l.deadLettered ?? 0),
                     oldestDlqAgeSeconds: ages[id] ?? null,
-                    processed: null,
-                    failed: null,
+                    // per lane since fan-out (a fanned-out event counts on each of its lanes)
+                    processed: l.counts?.processed ?? null,
+                    failed: l.counts?.failed ?? null,
                 }),
             );
             return {

@@ -70,6 +70,10 @@ describe("console in a browser (npm start)", function () {
         // Assess
         const status = await pageMatchesStatus(page, local.url, Object.keys((await getStatus(local.url)).providers));
         expect(status.providers.stripe.received).to.equal(2);
+        // per lane too: the lane rows show the lanes' own counters
+        const lanes = Object.entries(status.providers).flatMap(([, p]) => Object.entries(p.lanes));
+        const seen = await Promise.all(lanes.map(([id]) => page.locator(`#counts tr[data-lane="${id}"] td[data-field="processed"]`).innerText()));
+        expect(seen).to.deep.equal(lanes.map(([, l]) => String(l.counts?.processed ?? "")));
         expect(await page.locator("#live").innerText()).to.match(/^live/);
         expect(new URL(page.url()).hash, "the token is kept in sessionStorage, not in the URL").to.equal("");
         expect(await page.locator("#chart canvas").count(), "the rates chart is drawn").to.be.greaterThan(0);

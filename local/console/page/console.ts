@@ -236,7 +236,7 @@ function renderOverview(o: Overview): void {
             cell(lr, "name", `${l.id} (${l.kind})`);
             cell(lr, "received", "");
             cell(lr, "rejected", "");
-            // npm start counts per provider; a deployed stack's metrics are per lane
+            // per lane: npm start's lane counters, a deployed stack's worker metrics
             cell(lr, "processed", l.processed === null ? "" : show(l.processed));
             cell(lr, "failed", l.failed === null ? "" : show(l.failed));
             cell(lr, "queued", show(l.queued));
