@@ -18,3 +18,5 @@ export const idempotencyTable = pipeline.tableName;
 export const internalKeySecretArn = pipeline.internalKeySecretArn;
 export const kafkaTopics = pipeline.kafkaTopics;
 export const kafkaBootstrapBrokers = pipeline.kafkaBootstrapBrokers;
+export const eventSourceMappings = pipeline.eventSourceMappings;
+export const lanePaused = pipeline.lanePaused;

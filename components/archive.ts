@@ -1,7 +1,7 @@
 /** The archive bucket: every request as received (raw), quarantined requests, and claim-check bodies. */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArchivePrefix, claimsExpirationDays } from "../model/constants";
+import { ArchivePrefix } from "../model/constants";
 import type { PipelineModel } from "../model/pipeline";
 import { tlsOnlyBucketPolicy } from "./iam";
 import { autoName, childName, NameLimits } from "./naming";
@@ -34,8 +34,8 @@ export function createArchiveBucket(name: string, model: PipelineModel, parent: 
                 transitions: [{ days: model.archive.transitionDays, storageClass: "STANDARD_IA" }],
                 expiration,
             },
-            // Claim-check bodies are only needed while a message that points at one lives: its queue, then its DLQ (model/constants.ts).
-            { id: "claims-expire", status: "Enabled", filter: { prefix: `${ArchivePrefix.Claims}/` }, expiration: { days: claimsExpirationDays } },
+            // Claim-check bodies are only needed while a message that points at one lives: its queue (the longest lane retention), then its DLQ (model/constants.ts).
+            { id: "claims-expire", status: "Enabled", filter: { prefix: `${ArchivePrefix.Claims}/` }, expiration: { days: model.archive.claimsExpirationDays } },
         ],
     }, opts);
     return bucket;

@@ -44,6 +44,8 @@ export interface QueueTrigger {
     readonly batchWindowSeconds?: number;
     /** 2..1000: the most concurrent invocations this queue may cause. */
     readonly maximumConcurrency: number;
+    /** False creates the mapping disabled: Lambda does not poll the queue, messages wait in it (a paused lane). @default true */
+    readonly enabled?: boolean;
 }
 
 /** A Kafka event source mapping (MSK or self-managed brokers); everything but the function. */
@@ -204,6 +206,7 @@ export function createCallback<E, R>(name: string, args: CallbackArgs<E, R>, par
                   maximumBatchingWindowInSeconds: trigger.batchWindowSeconds ?? (trigger.batchSize > 10 ? 1 : undefined),
                   functionResponseTypes: ["ReportBatchItemFailures"],
                   scalingConfig: { maximumConcurrency: trigger.maximumConcurrency },
+                  enabled: trigger.enabled ?? true,
               },
               { parent, dependsOn: [rolePolicy] },
           )

@@ -177,6 +177,8 @@ function mappingBase(name: string, lane: LaneModel): Omit<aws.lambda.EventSource
         // Dead letters are counted by Lambda, not by our code: the Kafka event tells the function no attempt number,
         // and the mapping writes exhausted records to <topic>.dlq itself (monitoring.ts alarms on them; model/metrics.ts).
         metricsConfig: { metrics: [...EventSourceMappingMetrics.groups] },
+        // A paused lane: the pollers stop, the records wait in the topic and the group keeps its offsets.
+        enabled: !lane.paused,
     };
 }
 

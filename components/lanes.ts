@@ -64,7 +64,7 @@ function createLane(name: string, lane: LaneModel, deps: LaneDependencies, model
     const { bucket, table } = deps;
     const secrets = deps.destinationSecrets?.[lane.id];
     const base = childName(name, lane.id);
-    const pair = createQueuePair(base, { fifo: lane.ordering, visibilityTimeoutSeconds: lane.visibilityTimeoutSeconds, maxReceiveCount: lane.maxReceiveCount }, parent);
+    const pair = createQueuePair(base, { fifo: lane.ordering, visibilityTimeoutSeconds: lane.visibilityTimeoutSeconds, maxReceiveCount: lane.maxReceiveCount, retentionSeconds: lane.retentionSeconds }, parent);
     const settings = workerSettings(base, lane, deps.config, parent);
     const workerConfig = workerConfigOf(lane, bucket, table, model, { queue: pair.queue, dlq: pair.dlq, signingSecretArn: secrets?.signing?.arn, authSecretArn: secrets?.auth?.arn, handlerSecrets: settings.secretIds });
     const worker = createCallback(
@@ -86,7 +86,7 @@ function createLane(name: string, lane: LaneModel, deps: LaneDependencies, model
             ...settings.function,
         },
         parent,
-        { queueArn: pair.queue.arn, batchSize: lane.batchSize, batchWindowSeconds: lane.batchWindowSeconds || undefined, maximumConcurrency: lane.concurrency },
+        { queueArn: pair.queue.arn, batchSize: lane.batchSize, batchWindowSeconds: lane.batchWindowSeconds || undefined, maximumConcurrency: lane.concurrency, enabled: !lane.paused },
     );
     return { ...pair, lane, worker };
 }

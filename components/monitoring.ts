@@ -52,9 +52,18 @@ export function createAlarms(name: string, model: PipelineModel, watched: Monito
         alarm(childName(base, "dlq-alarm"), `${base}: messages in the DLQ (failed ${"`"}maxReceiveCount${"`"} times). Inspect, fix, then redrive.`,
             { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: pair.dlq.name } },
             { statistic: "Maximum", period: 60 });
-        alarm(childName(base, "age-alarm"), `${base}: oldest message older than ${maxAgeSeconds}s (workers are not keeping up)`,
+        alarm(childName(base, "age-alarm"), `${base}: oldest message older than ${maxAgeSeconds}s (workers are not keeping up, or the lane is paused)`,
             { namespace: "AWS/SQS", metricName: "ApproximateAgeOfOldestMessage", dimensions: { QueueName: pair.queue.name } },
             { statistic: "Maximum", period: 60, periods: 5, threshold: maxAgeSeconds });
+    };
+    // The age alarm fires minutes into a pause and then stays in ALARM, so it says nothing new as the pause goes on:
+    // a second alarm on the same metric fires while the held messages can still be saved (retentionAlarmSeconds).
+    const retentionAlarm = (base: string, pair: QueuePair, lane: LaneModel) => {
+        const at = retentionAlarmSeconds(lane.retentionSeconds);
+        alarm(childName(base, "retention-alarm"),
+            `${base}: oldest message is ${Math.round(at / 3600)}h old; SQS deletes messages at ${lane.retentionSeconds / 86400} days (retentionDays). Resume the lane (npm run ops -- resume) or drain it now; past retention only the archive has them (npm run ops -- replay).`,
+            { namespace: "AWS/SQS", metricName: "ApproximateAgeOfOldestMessage", dimensions: { QueueName: pair.queue.name } },
+            { statistic: "Maximum", period: 300, threshold: at });
     };
     const errorAlarm = (base: string, fn: CreatedFunction) =>
         alarm(childName(base, "errors-alarm"), `${base}: function errors`, { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: fn.fn.name } }, { statistic: "Sum", period: 300 });
@@ -74,6 +83,7 @@ export function createAlarms(name: string, model: PipelineModel, watched: Monito
     for (const l of lanes) {
         const base = childName(name, l.lane.id);
         queueAlarms(base, l, Math.max(300, l.lane.visibilityTimeoutSeconds));
+        retentionAlarm(base, l, l.lane);
         errorAlarm(base, l.worker);
         failuresAlarm(base, l.lane);
     }
@@ -86,6 +96,15 @@ export function createAlarms(name: string, model: PipelineModel, watched: Monito
         deadLetterAlarm(base, "dead-letter-alarm", EventSourceMappingMetrics.names.deadLettered, `records sent to ${topic}.dlq after the last retry. Fix, then replay the topic (npm run kafka:replay).`, l.worker);
         deadLetterAlarm(base, "dead-letter-errors-alarm", EventSourceMappingMetrics.names.deadLetterErrors, `records Lambda could not write to ${topic}.dlq: they are dropped from the mapping. Replay the topic from before the failure.`, l.worker);
     }
+}
+
+/**
+ * Age of the oldest message at which a lane's retention alarm fires: a day before SQS deletes it, or half the
+ * retention when that is shorter (a 1-day lane warns at 12 h). ApproximateAgeOfOldestMessage is the age since
+ * the message was sent ("Available CloudWatch metrics for Amazon SQS", Amazon SQS Developer Guide).
+ */
+export function retentionAlarmSeconds(retentionSeconds: number): number {
+    return Math.max(retentionSeconds / 2, retentionSeconds - 86400);
 }
 
 /** One row per queue: the catch-all, then each SQS lane (queue and worker), then each Kafka lane's worker. */

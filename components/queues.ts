@@ -17,6 +17,8 @@ export interface QueuePairArgs {
     readonly fifo: boolean;
     readonly visibilityTimeoutSeconds: number;
     readonly maxReceiveCount: number;
+    /** Seconds the queue keeps a message (a lane's `retentionDays`). @default QueueSettings.retentionSeconds */
+    readonly retentionSeconds?: number;
 }
 
 export function createQueuePair(base: string, args: QueuePairArgs, parent: pulumi.Resource): QueuePair {
@@ -38,7 +40,7 @@ export function createQueuePair(base: string, args: QueuePairArgs, parent: pulum
         sqsManagedSseEnabled: true,
         visibilityTimeoutSeconds: args.visibilityTimeoutSeconds,
         maxMessageSize: QueueSettings.maxMessageSizeBytes,
-        messageRetentionSeconds: QueueSettings.retentionSeconds,
+        messageRetentionSeconds: args.retentionSeconds ?? QueueSettings.retentionSeconds,
         redrivePolicy: dlq.arn.apply((deadLetterTargetArn) => JSON.stringify({ deadLetterTargetArn, maxReceiveCount: args.maxReceiveCount })),
     }, opts);
     new aws.sqs.RedriveAllowPolicy(`${base}-dlq-allow`, {

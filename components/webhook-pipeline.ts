@@ -22,6 +22,7 @@ import { createKafkaResources, kafkaDeploymentProblems } from "./kafka";
 import { createKafkaLanes, createSqsLanes } from "./lanes";
 import { createAlarms, createDashboard } from "./monitoring";
 import { childName, pipelineNameProblems } from "./naming";
+import { keyed } from "./outputs";
 import { createQueuePair, urlsByLane } from "./queues";
 import { createRouter } from "./router";
 import { createDestinationSecrets, createInternalKey, createSecrets, warnAboutSecrets } from "./secrets";
@@ -65,6 +66,13 @@ export class WebhookPipeline extends pulumi.ComponentResource {
     public readonly functions: Readonly<Record<string, aws.lambda.Function>>;
     /** Kafka lane id -> topic (its dead-letter topic is `<topic>.dlq`); empty without Kafka lanes. */
     public readonly kafkaTopics: pulumi.Output<Record<string, string>>;
+    /**
+     * Lane id -> the UUID of its worker's event source mapping (SQS and Kafka lanes): what `npm run ops -- pause|resume
+     * --aws` enables and disables (Lambda UpdateEventSourceMapping).
+     */
+    public readonly eventSourceMappings: pulumi.Output<Record<string, string>>;
+    /** Lane id -> its `paused` as configured: what the next `pulumi up --refresh` sets each mapping back to. */
+    public readonly lanePaused: pulumi.Output<Record<string, boolean>>;
     /** Bootstrap brokers of the Kafka lanes (for your own consumers and `npm run kafka:replay`); undefined without Kafka lanes. */
     public readonly kafkaBootstrapBrokers?: pulumi.Output<string>;
 
@@ -117,6 +125,8 @@ export class WebhookPipeline extends pulumi.ComponentResource {
         };
         this.kafkaTopics = pulumi.output(Object.fromEntries(kafkaLanes.map((l) => [l.lane.id, l.lane.topic!])));
         this.kafkaBootstrapBrokers = kafka?.bootstrapBrokers;
+        this.eventSourceMappings = keyed([...lanes, ...kafkaLanes].map((l): [string, pulumi.Output<string>] => [l.lane.id, l.worker.mapping!.uuid]));
+        this.lanePaused = pulumi.output(Object.fromEntries(model.lanes.map((l) => [l.id, l.paused])));
         this.registerOutputs({
             url: this.url,
             apiEndpointUrl: this.apiEndpointUrl,
@@ -128,6 +138,8 @@ export class WebhookPipeline extends pulumi.ComponentResource {
             internalKeySecretArn: this.internalKeySecretArn,
             kafkaTopics: this.kafkaTopics,
             kafkaBootstrapBrokers: this.kafkaBootstrapBrokers,
+            eventSourceMappings: this.eventSourceMappings,
+            lanePaused: this.lanePaused,
         });
     }
 }

@@ -4,6 +4,7 @@
  *   GET  /_status                                  counters and queue depths (status.ts)
  *   GET  /_events[?provider=<name>]                the latest worker outcomes, with each body's SHA-256
  *   POST /_control/fail?provider=<name>&on=true    make a provider's handler fail (on=false: heal it)
+ *   POST /_control/pause {"lanes": [...], "paused": true|false}   pause or resume lanes (ops pause|resume)
  *   POST /_control/router-report                   a router running in another process reports a batch
  *                                                  (only when the router does not run here)
  */
@@ -19,6 +20,26 @@ export interface AdminRoutesOptions {
     readonly failures: FailureSwitch;
     /** Accept POST /_control/router-report (the router runs in another process). @default false */
     readonly routerReports?: boolean;
+    /** Pause or resume lanes (POST /_control/pause); throws UnknownLaneError for a lane id it does not run. */
+    readonly setPaused?: (lanes: readonly string[], paused: boolean) => Promise<Record<string, LanePauseState>>;
+}
+
+/** A lane's pause as the local pipeline reports it. */
+export interface LanePauseState {
+    readonly paused: boolean;
+    /** ISO 8601: when the pause began. */
+    readonly pausedAt?: string;
+}
+
+/** A lane id the local pipeline does not run. */
+export class UnknownLaneError extends Error {
+    public readonly name = "UnknownLaneError";
+}
+
+/** The body of POST /_control/pause: `{ "lanes": ["<lane id>", ...], "paused": true | false }`. */
+function isPauseRequest(value: unknown): value is { lanes: string[]; paused: boolean } {
+    const r = value as { lanes?: unknown; paused?: unknown } | null;
+    return !!r && typeof r === "object" && Array.isArray(r.lanes) && r.lanes.length > 0 && r.lanes.every((l) => typeof l === "string") && typeof r.paused === "boolean";
 }
 
 /** The fields of a RouterReport that the counters read; anything else is refused. */
@@ -66,6 +87,25 @@ export function adminRoutes(options: AdminRoutesOptions): (req: http.IncomingMes
             } else {
                 options.failures.set(provider, on === "true");
                 json(res, 200, { provider, failing: options.failures.failing(provider) });
+            }
+            return true;
+        }
+        if (url.pathname === "/_control/pause" && req.method === "POST" && options.setPaused) {
+            let body: unknown;
+            try {
+                body = await readJson(req, 64 * 1024);
+            } catch (err) {
+                json(res, 400, { error: `not JSON: ${(err as Error).message}` });
+                return true;
+            }
+            if (!isPauseRequest(body)) {
+                json(res, 400, { error: 'expected {"lanes": ["<lane id>", ...], "paused": true|false}' });
+                return true;
+            }
+            try {
+                json(res, 200, { lanes: await options.setPaused(body.lanes, body.paused) });
+            } catch (err) {
+                json(res, (err as Error).name === "UnknownLaneError" ? 404 : 500, { error: (err as Error).message });
             }
             return true;
         }

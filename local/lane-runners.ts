@@ -39,6 +39,38 @@ export interface LaneRunner {
     readonly deadLettered?: number;
     /** Stop taking work and wait for the batches in flight. */
     stop(): Promise<void>;
+    /** The lane takes no messages now (configured `paused`, or `ops pause`). */
+    readonly paused: boolean;
+    /** When the lane was paused (epoch ms): at start for a lane configured paused. */
+    readonly pausedAt?: number;
+    /**
+     * Take no more messages (SQS: stop receiving; Kafka: pause the consumer): what disabling the event source mapping
+     * does on AWS. Resolves once nothing of the lane runs. Messages wait in the queue or topic.
+     */
+    pause(): Promise<void>;
+    /** Take messages again. */
+    resume(): void;
+}
+
+/** The pause part of a runner around a poller or consumer with pause/resume. */
+function pauseControl(inner: { readonly paused: boolean; pause(): Promise<void>; resume(): void }, startedPaused: boolean) {
+    let pausedAt = startedPaused ? Date.now() : undefined;
+    return {
+        get paused() {
+            return inner.paused;
+        },
+        get pausedAt() {
+            return pausedAt;
+        },
+        async pause() {
+            if (!inner.paused) pausedAt = Date.now();
+            await inner.pause();
+        },
+        resume() {
+            pausedAt = undefined;
+            inner.resume();
+        },
+    };
 }
 
 export interface LaneRunnerContext {
@@ -110,6 +142,7 @@ export async function startSqsLaneRunner(context: LaneRunnerContext): Promise<La
         batchSize: lane.batchSize,
         batchWindowSeconds: lane.batchWindowSeconds,
         concurrency: lane.concurrency,
+        paused: lane.paused,
         retryDelaySeconds,
         delaySetByHandler: (id) => delayed.delete(id),
         onError: (err, what) => log.error(`${what} failed`, err),
@@ -140,11 +173,20 @@ export async function startSqsLaneRunner(context: LaneRunnerContext): Promise<La
             }
         },
     });
+    const control = pauseControl(poller, lane.paused);
     return {
         lane: lane.id,
         get inFlight() {
             return poller.inFlight;
         },
+        get paused() {
+            return control.paused;
+        },
+        get pausedAt() {
+            return control.pausedAt;
+        },
+        pause: () => control.pause(),
+        resume: () => control.resume(),
         stop: () => poller.stop(),
     };
 }
@@ -162,8 +204,10 @@ export async function startKafkaLaneRunner(context: LaneRunnerContext): Promise<
         lane: { id: lane.id, topic: lane.topic, partitions: lane.concurrency, maxReceiveCount: lane.maxReceiveCount, timeoutSeconds: lane.timeoutSeconds, retry: lane.retry },
         process: countedProcessor(context, log, () => pacer),
         logger: log,
+        paused: lane.paused,
     });
     void consumer.done.catch((err: Error) => log.error("the Kafka consumer stopped", err));
+    const control = pauseControl(consumer, lane.paused);
     return {
         lane: lane.id,
         get inFlight() {
@@ -172,6 +216,14 @@ export async function startKafkaLaneRunner(context: LaneRunnerContext): Promise<
         get deadLettered() {
             return consumer.stats.deadLettered;
         },
+        get paused() {
+            return control.paused;
+        },
+        get pausedAt() {
+            return control.pausedAt;
+        },
+        pause: () => control.pause(),
+        resume: () => control.resume(),
         stop: () => consumer.stop(),
     };
 }

@@ -29,6 +29,7 @@ import { LocalStack, loadLocalStack } from "./stack";
 import { LocalState, LocalStateVersion, removeLocalState, writeLocalState } from "./state";
 import { PipelineStats } from "./stats";
 import { buildStatus, PipelineStatus } from "./status";
+import { LanePauseState, UnknownLaneError } from "./admin";
 
 export interface LocalPipelineOptions {
     /** Stack name (`dev` -> Pulumi.dev.yaml) or a stack file path. @default "dev" */
@@ -89,6 +90,11 @@ export interface LocalPipeline {
     /** The console page (`<url>/`) and the token its actions need. */
     readonly console: { readonly url: string; readonly token: string };
     status(): Promise<PipelineStatus>;
+    /**
+     * Pause (`true`) or resume lanes by id: the lane's runner stops taking messages (resolves once nothing of it
+     * runs) or takes them again. What `POST /_control/pause` and `npm run ops -- pause|resume` call.
+     */
+    setPaused(lanes: readonly string[], paused: boolean): Promise<Record<string, LanePauseState>>;
     /** Clean shutdown; safe to call twice. */
     stop(): Promise<void>;
 }
@@ -180,6 +186,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             model.lanes.map((lane) => laneRunners[lane.kind]!({ lane, resources, clients, handler: handlerOf(lane), stats, logger, retryDelaySeconds: options.retryDelaySeconds })),
         );
         for (const r of starting) if (r.status === "fulfilled") runners.push(r.value);
+        for (const r of runners) if (r.paused) stats.onPause(r.lane, true);
         const notStarted = starting.find((r): r is PromiseRejectedResult => r.status === "rejected");
         if (notStarted) throw notStarted.reason;
         if (routerHere) router = startRouterRunner({ model, resources, clients, stats, logger, retryDelaySeconds: options.retryDelaySeconds });
@@ -197,8 +204,23 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
                 failures,
                 runner: (lane) => runners.find((r) => r.lane === lane),
             });
+        const pauseState = (r: LaneRunner): LanePauseState => ({ paused: r.paused, ...(r.pausedAt !== undefined ? { pausedAt: new Date(r.pausedAt).toISOString() } : {}) });
+        const setPaused = async (lanes: readonly string[], paused: boolean) => {
+            const unknown = lanes.filter((id) => !runners.some((r) => r.lane === id));
+            if (unknown.length) throw new UnknownLaneError(`unknown lane${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (lanes: ${runners.map((r) => r.lane).join(", ")})`);
+            const picked = runners.filter((r) => lanes.includes(r.lane));
+            await Promise.all(
+                picked.map(async (r) => {
+                    stats.onPause(r.lane, paused);
+                    if (paused) await r.pause();
+                    else r.resume();
+                    logger.info(`lane ${r.lane} ${paused ? "paused: its messages are held in its queue" : "resumed"}`);
+                }),
+            );
+            return Object.fromEntries(picked.map((r) => [r.lane, pauseState(r)]));
+        };
         const sealKeys = cachedSecretReader(clients.secrets);
-        const admin = adminRoutes({ status, stats, failures, routerReports: !routerHere });
+        const admin = adminRoutes({ status, stats, failures, routerReports: !routerHere, setPaused });
         server = createHttpIngress({
             sqs: clients.sqs,
             catchAllQueueUrl: resources.catchAll.queue.url,
@@ -237,6 +259,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
                 queue: resources.lanes[l.id]?.queue,
                 dlq: resources.lanes[l.id]?.dlq,
                 topic: l.topic,
+                paused: l.paused,
             })),
         };
         if (options.writeState ?? true) stateFile = writeLocalState(state, env);
@@ -255,6 +278,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             stateFile,
             console: { url: `${url}/`, token: consoleMount.token },
             status,
+            setPaused,
             stop,
         };
     } catch (err) {

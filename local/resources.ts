@@ -67,7 +67,7 @@ async function createQueue(sqs: SQSClient, name: string, attributes: Record<stri
     return { url: QueueUrl!, arn: Attributes!.QueueArn!, name };
 }
 
-async function createQueuePair(sqs: SQSClient, base: string, fifo: boolean, visibilityTimeoutSeconds: number, maxReceiveCount: number): Promise<LocalQueuePair> {
+async function createQueuePair(sqs: SQSClient, base: string, fifo: boolean, visibilityTimeoutSeconds: number, maxReceiveCount: number, retentionSeconds: number = QueueSettings.retentionSeconds): Promise<LocalQueuePair> {
     const suffix = fifo ? ".fifo" : "";
     const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: "true" } : {};
     const size = { MaximumMessageSize: String(QueueSettings.maxMessageSizeBytes) };
@@ -75,7 +75,7 @@ async function createQueuePair(sqs: SQSClient, base: string, fifo: boolean, visi
     const queue = await createQueue(sqs, `${base}${suffix}`, {
         ...fifoAttributes,
         ...size,
-        MessageRetentionPeriod: String(QueueSettings.retentionSeconds),
+        MessageRetentionPeriod: String(retentionSeconds),
         VisibilityTimeout: String(visibilityTimeoutSeconds),
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }),
     });
@@ -121,7 +121,7 @@ export async function createLocalResources(model: PipelineModel, secrets: Readon
     const catchAll = await createQueuePair(clients.sqs, `${prefix}-catch-all`, false, visibility(model.router.visibilityTimeoutSeconds), model.router.maxReceiveCount);
     const lanes: Record<string, LocalQueuePair> = {};
     for (const lane of model.lanes.filter((l) => l.kind === "sqs")) {
-        lanes[lane.id] = await createQueuePair(clients.sqs, `${prefix}-${lane.id}`, lane.ordering, visibility(lane.visibilityTimeoutSeconds), lane.maxReceiveCount);
+        lanes[lane.id] = await createQueuePair(clients.sqs, `${prefix}-${lane.id}`, lane.ordering, visibility(lane.visibilityTimeoutSeconds), lane.maxReceiveCount, lane.retentionSeconds);
     }
     const bucket = `${prefix}-archive`.toLowerCase();
     await clients.s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err) => {

@@ -28,7 +28,7 @@ export interface RouterRunnerOptions {
     readonly retryDelaySeconds?: number;
 }
 
-export function startRouterRunner({ model, resources, clients, stats, logger, retryDelaySeconds }: RouterRunnerOptions): Poller {
+export function startRouterRunner({ model, resources, clients, stats, logger, retryDelaySeconds }: RouterRunnerOptions): Pick<Poller, "inFlight" | "stop"> {
     const log = logger.child("router");
     // Kafka lanes: the router's own publisher (creates the lanes' topics on first use).
     const kafka = model.usesKafka ? routerKafkaPublisher(resources.router, { secrets: clients.secrets, logger: log }) : undefined;

@@ -50,6 +50,8 @@ export interface PollerOptions {
     readonly delaySetByHandler?: (messageId: string) => boolean;
     /** A receive or delete failed (the poller backs off and goes on). */
     readonly onError?: (err: Error, what: string) => void;
+    /** Start paused (a paused lane, as a disabled event source mapping): receive nothing until `resume()`. @default false */
+    readonly paused?: boolean;
 }
 
 export interface Poller {
@@ -57,6 +59,15 @@ export interface Poller {
     readonly inFlight: number;
     /** Stop receiving, then wait for the batches in flight to finish and be deleted. */
     stop(): Promise<void>;
+    /** Whether receiving is paused. */
+    readonly paused: boolean;
+    /**
+     * Receive nothing more (what disabling an event source mapping does): resolves once the receive under way has
+     * returned and the batches in flight are done and deleted. Messages stay in the queue, never received.
+     */
+    pause(): Promise<void>;
+    /** Receive again. */
+    resume(): void;
 }
 
 /**
@@ -128,6 +139,9 @@ export async function deleteMessages(sqs: SQSClient, queueUrl: string, messages:
 export function startPoller(options: PollerOptions): Poller {
     const waitSeconds = options.waitSeconds ?? 2;
     let stopping = false;
+    let paused = options.paused ?? false;
+    let receiving: Promise<unknown> | undefined;
+    let resumed: (() => void) | undefined;
     let inFlight = 0;
     const running = new Set<Promise<void>>();
     let wake: (() => void) | undefined;
@@ -154,13 +168,19 @@ export function startPoller(options: PollerOptions): Poller {
     async function loop() {
         let backoffMs = 250;
         while (!stopping) {
+            if (paused) {
+                await new Promise<void>((r) => (resumed = r));
+                continue;
+            }
             if (inFlight >= options.concurrency) {
                 await slotFreed();
                 continue;
             }
             let messages: Message[];
             try {
-                messages = await receiveBatch(options.sqs, options.queueUrl, options.batchSize, waitSeconds, (options.batchWindowSeconds ?? 0) * 1000);
+                const receive = receiveBatch(options.sqs, options.queueUrl, options.batchSize, waitSeconds, (options.batchWindowSeconds ?? 0) * 1000);
+                receiving = receive;
+                messages = await receive.finally(() => (receiving = undefined));
                 backoffMs = 250;
             } catch (err) {
                 if (stopping) break;
@@ -185,9 +205,25 @@ export function startPoller(options: PollerOptions): Poller {
         get inFlight() {
             return inFlight;
         },
+        get paused() {
+            return paused;
+        },
+        async pause() {
+            paused = true;
+            // What a receive under way returns is handled (Lambda finishes the batches it has too); nothing after it.
+            await receiving?.catch(() => undefined);
+            // After every microtask: the loop has registered the batch that receive returned.
+            await new Promise((r) => setImmediate(r));
+            await Promise.all([...running]);
+        },
+        resume() {
+            paused = false;
+            resumed?.();
+        },
         async stop() {
             stopping = true;
             wake?.();
+            resumed?.();
             await looping;
             await Promise.all([...running]);
         },

@@ -26,6 +26,8 @@ export interface LocalStateLane {
     readonly dlq?: LocalQueue;
     /** Kafka lanes. */
     readonly topic?: string;
+    /** `paused` as the stack file sets it (what a restart of `npm start` starts the lane with). */
+    readonly paused?: boolean;
 }
 
 export interface LocalState {

@@ -92,6 +92,8 @@ export class PipelineStats {
     readonly http: Record<string, number> = {};
     readonly router = { batches: 0, records: 0, retried: 0 };
     private readonly recent: EventRecord[] = [];
+    /** Paused lanes: when the first message was routed to each since its pause (undefined: none yet). */
+    private readonly held = new Map<string, number | undefined>();
 
     constructor(
         providerNames: readonly string[],
@@ -130,6 +132,7 @@ export class PipelineStats {
             const counts = this.of(this.providerOfLane[lane]);
             if (counts) counts.routed += n;
             if (this.lanes[lane]) this.lanes[lane].routed += n;
+            if (n > 0 && this.held.has(lane) && this.held.get(lane) === undefined) this.held.set(lane, Date.now());
         }
     }
 
@@ -166,6 +169,20 @@ export class PipelineStats {
         lane[report.outcome] += 1;
         const status = report.status === undefined ? "error" : String(report.status);
         lane.statuses[status] = (lane.statuses[status] ?? 0) + 1;
+    }
+
+    /** A lane was paused (`true`) or resumed: while paused, the time of the first message routed to it is kept (heldSince). */
+    onPause(lane: string, paused: boolean): void {
+        if (!paused) this.held.delete(lane);
+        else if (!this.held.has(lane)) this.held.set(lane, undefined);
+    }
+
+    /**
+     * When the oldest message routed to a paused lane since its pause was routed (epoch ms); undefined when none was,
+     * or the lane is not paused. A message that waited in the queue from before the pause (a retry) is older.
+     */
+    heldSince(lane: string): number | undefined {
+        return this.held.get(lane);
     }
 
     /** The most recent worker outcomes, oldest first, optionally of one provider. */

@@ -23,6 +23,15 @@ export interface LaneStatus {
     readonly deadLettered?: number;
     /** This lane's counters since start (a fan-out route's event counts on each of its lanes). */
     readonly counts?: LaneCounts;
+    /** The worker takes no messages (configured `paused`, or `ops pause`); what the lane holds is in `queue` (SQS) or its topic (Kafka). */
+    readonly paused: boolean;
+    /** Paused lanes: when the pause began (ISO 8601). */
+    readonly pausedAt?: string;
+    /**
+     * Paused lanes: seconds since the first message routed to the lane after its pause, the oldest it holds (a retry
+     * waiting from before the pause is older). undefined when nothing arrived since.
+     */
+    readonly oldestHeldAgeSeconds?: number;
 }
 
 export interface ProviderStatus extends ProviderCounts {
@@ -54,7 +63,17 @@ export interface StatusSources {
     readonly stats: PipelineStats;
     readonly failures: FailureSwitch;
     /** The lane's runner: what runs now, and (Kafka) what was dead-lettered. */
-    readonly runner: (lane: string) => { readonly inFlight: number; readonly deadLettered?: number } | undefined;
+    readonly runner: (lane: string) => { readonly inFlight: number; readonly deadLettered?: number; readonly paused?: boolean; readonly pausedAt?: number } | undefined;
+}
+
+function pauseOf(lane: string, runner: ReturnType<StatusSources["runner"]>, stats: PipelineStats, now = Date.now()): Pick<LaneStatus, "paused" | "pausedAt" | "oldestHeldAgeSeconds"> {
+    if (!runner?.paused) return { paused: false };
+    const since = stats.heldSince(lane);
+    return {
+        paused: true,
+        ...(runner.pausedAt !== undefined ? { pausedAt: new Date(runner.pausedAt).toISOString() } : {}),
+        ...(since !== undefined ? { oldestHeldAgeSeconds: Math.max(0, Math.round((now - since) / 1000)) } : {}),
+    };
 }
 
 export async function buildStatus(s: StatusSources): Promise<PipelineStatus> {
@@ -84,6 +103,7 @@ export async function buildStatus(s: StatusSources): Promise<PipelineStatus> {
                 dlq: depth?.dlq,
                 deadLettered: runner?.deadLettered,
                 counts: s.stats.lanes[lane.id] ? { ...s.stats.lanes[lane.id] } : undefined,
+                ...pauseOf(lane.id, runner, s.stats),
             };
         }
         providers[p.name] = { url: `${s.url}${p.path}`, ...s.stats.providers[p.name], dlq, failing: s.failures.failing(p.name), lanes };

@@ -84,6 +84,19 @@ const laneSettings = {
     timeoutSeconds: int(1, Limits.maxTimeoutSeconds).optional(),
     /** FIFO lane keyed by the plugin's ordering key (Kafka lanes are keyed by it always). @default false */
     ordering: z.boolean({ invalid_type_error: "must be true or false" }).optional(),
+    /**
+     * Hold the lane: its worker takes no messages (the event source mapping is created disabled, and
+     * `npm start` does not poll it), while requests are still acknowledged, verified, archived and held in
+     * the lane queue (SQS) or topic (Kafka). A named lane's value replaces the provider's. `npm run ops --
+     * pause|resume` flips it for an emergency; the next `pulumi up` sets it back to this value. @default false
+     */
+    paused: z.boolean({ invalid_type_error: "must be true or false" }).optional(),
+    /**
+     * Days the lane queue keeps a message (SQS lanes): a pause must end before this, or SQS deletes the oldest
+     * messages (the archive keeps every request; `ops replay` recovers them). Range 1..14 (SQS's maximum).
+     * Kafka lanes: refused (the topic's retention is the cluster's). @default 4
+     */
+    retentionDays: int(Limits.minRetentionDays, Limits.maxRetentionDays).optional(),
     /** Handler module in handlers/app/ that processes this lane. @default "log" */
     handler: z.string({ invalid_type_error: "must be a handler module name" }).regex(/^[a-z0-9-]+$/, "must be a handler module name (lowercase letters, digits, -)").optional(),
     /** Deliver to your HTTP service instead of a handler module. Conflicts with `handler`. A lane's own `handler` or `destination` replaces the provider's. @default none */
@@ -623,6 +636,10 @@ function crossFieldProblems(config: LooseConfig, options: ValidateOptions): stri
             const kind = s.lane ?? p.lane ?? ProviderDefaults.lane;
             if (ordering && kind === "sqs" && batch !== undefined && batch > Limits.maxFifoBatchSize) {
                 problems.push(`${where}.batchSize: must be at most ${Limits.maxFifoBatchSize} on an ordered (FIFO) lane, got ${batch}`);
+            }
+            // retentionDays sizes an SQS lane queue; on the provider it counts if the default lane or any named lane inherits it as an SQS lane.
+            if (s.retentionDays !== undefined && kind === "kafka" && (s !== p || !Object.values(p.lanes ?? {}).some((l) => l.retentionDays === undefined && (l.lane ?? kind) === "sqs"))) {
+                problems.push(`${where}.retentionDays: only applies to SQS lanes (this lane is a Kafka lane: its topic keeps what the cluster's retention says; remove it), got ${s.retentionDays}`);
             }
             const handler = s.handler;
             if (handler && options.handlers && !options.handlers.includes(handler)) {

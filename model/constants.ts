@@ -34,6 +34,15 @@ export const Limits = {
     maxVisibilityTimeoutSeconds: 43200,
     /** SQS maxReceiveCount bounds. */
     maxReceiveCount: 1000,
+    /**
+     * Lane queue retention bounds in days (`retentionDays`): "By default, a message is retained for 4 days.
+     * The minimum is 60 seconds (1 minute). The maximum is 1,209,600 seconds (14 days)." (Amazon SQS
+     * Developer Guide, "Quotas related to messages", Message retention:
+     * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html).
+     * Whole days from 1: a pause is measured in days, and the age alarm warns a day before (monitoring.ts).
+     */
+    minRetentionDays: 1,
+    maxRetentionDays: 14,
     /** Provider names become part of resource names (Lambda/IAM 64, SQS 80 chars; longer names are hashed to fit). */
     maxProviderNameLength: 24,
     maxLaneNameLength: 16,
@@ -63,7 +72,7 @@ export const Limits = {
 export const QueueSettings = {
     /** Every queue accepts what the code sends: `Limits.sqsMaxMessageBytes`. */
     maxMessageSizeBytes: Limits.sqsMaxMessageBytes,
-    /** How long a message may wait in a queue (the SQS default, 4 days). */
+    /** How long a message may wait in the catch-all queue, and in a lane queue without `retentionDays` (the SQS default, 4 days). */
     retentionSeconds: 4 * 24 * 3600,
     /** How long a message may wait in a DLQ: the SQS maximum, 14 days, for inspection and redrive. */
     dlqRetentionSeconds: 14 * 24 * 3600,
@@ -74,14 +83,21 @@ export const ClaimCheckMarginDays = 3;
 
 /**
  * Days a claim-check body (`claims/`) is kept: the longest a message that points at it can live,
- * plus a margin. A message can wait `retentionSeconds` in its queue and then `dlqRetentionSeconds`
- * in its DLQ counted anew: moving to a FIFO DLQ resets the enqueue timestamp (Amazon SQS Developer
- * Guide, "Setting-up dead-letter queue retention in Amazon SQS"; for standard queues the original
- * timestamp is kept, so the same bound holds with room to spare). S3 rounds an expiry up to the next
- * midnight UTC, so an object lives at least this long. A redrive from a DLQ restarts the clock:
- * a message redriven late can outlive its claim (see docs/claim-checks.md).
+ * plus a margin. A message can wait `queueRetentionSeconds` in its queue (the longest retention of any
+ * lane: `retentionDays` may raise it to SQS's 14 days, so a paused lane's held message keeps its body)
+ * and then `dlqRetentionSeconds` in its DLQ counted anew: moving to a FIFO DLQ resets the enqueue
+ * timestamp (Amazon SQS Developer Guide, "Setting-up dead-letter queue retention in Amazon SQS"; for
+ * standard queues the original timestamp is kept, so the same bound holds with room to spare). S3
+ * rounds an expiry up to the next midnight UTC, so an object lives at least this long. A redrive from
+ * a DLQ restarts the clock: a message redriven late can outlive its claim (see docs/claim-checks.md).
+ * One rule covers every lane's claims, so it is derived from the longest retention configured.
  */
-export const claimsExpirationDays = Math.ceil((QueueSettings.retentionSeconds + QueueSettings.dlqRetentionSeconds) / 86400) + ClaimCheckMarginDays;
+export function claimsExpirationDaysFor(queueRetentionSeconds: number = QueueSettings.retentionSeconds): number {
+    return Math.ceil((Math.max(queueRetentionSeconds, QueueSettings.retentionSeconds) + QueueSettings.dlqRetentionSeconds) / 86400) + ClaimCheckMarginDays;
+}
+
+/** The claim-check expiry of a pipeline whose lanes keep the default retention (4 + 14 days, plus the margin: 21). */
+export const claimsExpirationDays = claimsExpirationDaysFor();
 
 /** Defaults for everything a provider or lane may override. */
 export const ProviderDefaults = {
@@ -101,6 +117,10 @@ export const ProviderDefaults = {
     handler: "log",
     /** Whether the lane is FIFO, keyed by the plugin's ordering key. */
     ordering: false,
+    /** Whether the lane's worker is paused (its event source mapping disabled; messages are held). */
+    paused: false,
+    /** Days a lane queue keeps a message (QueueSettings.retentionSeconds in days). */
+    retentionDays: QueueSettings.retentionSeconds / 86400,
     /** Worker memory in MB. */
     memorySize: 256,
     /** Days the worker's log group keeps events. */

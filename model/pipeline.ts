@@ -7,7 +7,7 @@
 import { getPlugin } from "../providers";
 import { HmacSchemeOptions, PluginName } from "../providers/types";
 import { destinationOf, DestinationConfig, hmacOptionsOf, LaneSettings, PipelineConfig, ProviderConfig } from "./config";
-import { ApiDefaults, ArchiveDefaults, LaneName, Limits, ProviderDefaults, RouterDefaults } from "./constants";
+import { ApiDefaults, ArchiveDefaults, claimsExpirationDaysFor, LaneName, Limits, ProviderDefaults, QueueSettings, RouterDefaults } from "./constants";
 import { backendsFor, DestinationBackend, DestinationDefaults, RetrySchedule } from "./delivery";
 
 export type { RetrySchedule };
@@ -65,6 +65,13 @@ export interface LaneModel {
     readonly timeoutSeconds: number;
     /** 6x the timeout, capped at 12 h. */
     readonly visibilityTimeoutSeconds: number;
+    /**
+     * The worker takes no messages: its event source mapping is created disabled (`npm start` does not poll
+     * it) and messages wait in the queue or topic. The lane's `paused`, else the provider's.
+     */
+    readonly paused: boolean;
+    /** Seconds the lane queue keeps a message (SQS lanes; `retentionDays`). Kafka lanes: unused (the topic's retention). */
+    readonly retentionSeconds: number;
     /** Handler module in handlers/app/. */
     readonly handler: string;
     /** Kafka topic (Kafka lanes only). */
@@ -124,7 +131,13 @@ export interface PipelineModel {
         readonly memorySize: number;
     };
     readonly api: { readonly throttleRateLimit: number; readonly throttleBurstLimit: number; readonly domain?: { readonly name: string; readonly certificateArn: string; readonly hostedZoneId?: string } };
-    readonly archive: { readonly transitionDays: number; readonly expirationDays: number; readonly idempotencyDays: number };
+    readonly archive: {
+        readonly transitionDays: number;
+        readonly expirationDays: number;
+        readonly idempotencyDays: number;
+        /** Days a claim-check body is kept: from the longest lane queue retention (model/constants.ts claimsExpirationDaysFor). */
+        readonly claimsExpirationDays: number;
+    };
     readonly kafka?: PipelineConfig["kafka"] & { readonly mode: "msk-serverless" | "external" };
     readonly usesKafka: boolean;
 }
@@ -166,6 +179,7 @@ export function buildPipelineModel(config: PipelineConfig, name = "webhooks"): P
             transitionDays: config.archive?.transitionDays ?? ArchiveDefaults.transitionDays,
             expirationDays: config.archive?.expirationDays ?? ArchiveDefaults.expirationDays,
             idempotencyDays: config.archive?.idempotencyDays ?? ArchiveDefaults.idempotencyDays,
+            claimsExpirationDays: claimsExpirationDaysFor(Math.max(...lanes.filter((l) => l.kind === "sqs").map((l) => l.retentionSeconds), QueueSettings.retentionSeconds)),
         },
         kafka: usesKafka ? { ...config.kafka, mode: config.kafka?.mode ?? "msk-serverless" } : undefined,
         usesKafka,
@@ -194,6 +208,8 @@ function lanesOf(topicPrefix: string, p: ProviderConfig): LaneModel[] {
             maxReceiveCount: own.maxReceiveCount ?? p.maxReceiveCount ?? ProviderDefaults.maxReceiveCount,
             timeoutSeconds,
             visibilityTimeoutSeconds: visibilityTimeoutFor(timeoutSeconds),
+            paused: own.paused ?? p.paused ?? ProviderDefaults.paused,
+            retentionSeconds: (own.retentionDays ?? p.retentionDays ?? ProviderDefaults.retentionDays) * 86400,
             handler: own.handler ?? p.handler ?? ProviderDefaults.handler,
             topic: kind === "kafka" ? `${topicPrefix}.${p.name}.${laneName}` : undefined,
             ...(destination ? { destination: destinationModel(destination, concurrency) } : {}),

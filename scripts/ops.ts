@@ -7,6 +7,8 @@
  *   status   [--provider <name>] [--peek] [--json]
  *   trace    --provider <name> (--event-id <id> | --request-id <id>) [--around <time>] [--peek] [--json]
  *   dlq      --provider <name> [--lane <lane>] [--show <message or event id>] [--json]
+ *   pause    --provider <name> [--lane <lane>] [--json]      the lanes' workers stop taking messages (held in the queue)
+ *   resume   --provider <name> [--lane <lane>] [--json]
  *   diagram  [--stack dev|path] [--out file.svg|file.mmd] [--title text]
  *
  * Against the running `npm start` by default (its state file, .cache/local/state.json);
@@ -27,6 +29,7 @@ import { replay, ReplaySummary } from "../local/ops/replay";
 import { formatQueueStatus, queueStatus } from "../local/ops/status";
 import { formatTrace, traceEvent } from "../local/ops/trace";
 import { formatDlqListings, formatDlqMessage, listDlq, showDlqMessage } from "../local/ops/dlq";
+import { formatPauseResult, pauseLanes, resumeLanes } from "../local/ops/pause";
 import { catchAllLane, lanesOf, OpsTarget, readStackOutputs, targetFromLocalState, targetFromOutputs } from "../local/ops/target";
 import { loadStackModel } from "../local/stack";
 import { readLocalState } from "../local/state";
@@ -43,7 +46,8 @@ const CommandUsage = {
   Moves a provider's lane DLQs (or one lane's) back to their queues; --catch-all moves the router's DLQ
   back to the router.`,
     status: `Usage: npm run ops -- status [--provider <name>] [--peek] [--json]
-  Queue and DLQ depths per lane; --peek shows the oldest DLQ messages without taking them.`,
+  Queue and DLQ depths per lane, and which lanes are paused (since when, the oldest they hold locally);
+  --peek shows the oldest DLQ messages without taking them.`,
     trace: `Usage: npm run ops -- trace --provider <name> (--event-id <id> | --request-id <id>) [--around <time>] [--peek] [--json]
   Where one event (or request) is and what happened to it: archived (key, receive time) or quarantined (reason),
   the lanes it was routed to, processed or in progress (the idempotency record), failed (the last error), in a DLQ.
@@ -54,6 +58,14 @@ const CommandUsage = {
   Lists a provider's lane DLQs (or one lane's) without taking the messages: event id, type, attempts, first and
   last seen, and the last error the worker recorded (or the destination's dead-letter reason). --show prints one
   message with its body (--lane is needed when the provider has several SQS lanes). Then \`redrive\` as usual.`,
+    pause: `Usage: npm run ops -- pause --provider <name> [--lane <lane>] [--json]
+  Stops a provider's lanes (or one lane) taking messages: requests are still acknowledged, verified, archived
+  and routed, and wait in the lane queue (up to its retentionDays) or topic. On AWS it disables the workers'
+  event source mappings; locally the running npm start stops polling them. Prints what the next deploy does:
+  the stack's paused setting wins on \`pulumi up --refresh\` (and on a restart of npm start).`,
+    resume: `Usage: npm run ops -- resume --provider <name> [--lane <lane>] [--json]
+  Starts a paused provider's lanes (or one lane) taking messages again: the held messages are processed, in
+  order on an ordered lane. Prints what the next deploy does.`,
     diagram: `Usage: npm run ops -- diagram [--stack dev|path/to/Pulumi.x.yaml] [--out file.svg|file.mmd] [--title text]
   The stack's pipeline as Mermaid on stdout, or written as SVG / Mermaid.`,
 } as const;
@@ -238,6 +250,15 @@ async function main(argv: string[]): Promise<number> {
             const listings = await listDlq(t, values.provider, values.lane);
             if (values.json) print(listings);
             else console.log(formatDlqListings(listings));
+            return 0;
+        }
+        case "pause":
+        case "resume": {
+            if (!values.provider) throw new UsageError(`${command} needs --provider <name> (and --lane <lane> for one lane)`);
+            const t = target(values);
+            const result = command === "pause" ? await pauseLanes(t, values.provider, values.lane) : await resumeLanes(t, values.provider, values.lane);
+            if (values.json) print(result);
+            else console.log(formatPauseResult(result));
             return 0;
         }
         case "diagram": {

@@ -89,6 +89,8 @@ export interface LaneConsumerOptions {
     readonly clientId?: string;
     /** Called after each message's outcome (metrics, tests). */
     readonly onMessage?: (event: MessageEvent) => void;
+    /** Start paused (a paused lane): the member joins the group and holds its partitions, but fetches nothing until `resume()`. @default false */
+    readonly paused?: boolean;
 }
 
 export interface MessageEvent {
@@ -118,6 +120,15 @@ export interface LaneConsumer {
     caughtUp(targets: readonly { partition: number; offset: string }[]): Promise<void>;
     /** Graceful stop: no new fetches, in-flight calls finish, offsets committed, group left. */
     stop(): Promise<void>;
+    /** Whether fetching is paused (see `pause`). */
+    readonly paused: boolean;
+    /**
+     * Stop fetching the lane's topic (kafkajs consumer.pause) and stop at the next message boundary; resolves once
+     * no handler call runs. Messages not started stay uncommitted in the topic, and the group keeps its partitions.
+     */
+    pause(): Promise<void>;
+    /** Fetch again from the first message not yet finished (kafkajs consumer.resume). */
+    resume(): void;
     /** Settles when the consumer stopped (resolves) or crashed for good (rejects). */
     readonly done: Promise<void>;
 }
@@ -278,7 +289,8 @@ export async function startLaneConsumer(options: LaneConsumerOptions): Promise<L
     /** One message to its end: an outcome, the DLQ, or "interrupted" (stopping or rebalancing while backing off). */
     async function handle(partition: number, message: KafkaMessage, payload: EachBatchPayload): Promise<MessageEvent["outcome"] | "interrupted"> {
         const text = message.value?.toString("utf8") ?? "";
-        const active = () => payload.isRunning() && !payload.isStale();
+        // Paused while backing off: interrupted, left uncommitted, fetched again on resume.
+        const active = () => payload.isRunning() && !payload.isStale() && !paused;
         let attempt = 0;
         let waitedMs = 0;
         for (;;) {
@@ -319,6 +331,7 @@ export async function startLaneConsumer(options: LaneConsumerOptions): Promise<L
         }
     }
 
+    let paused = options.paused ?? false;
     await deadLetters.connect();
     await consumer.connect();
     await consumer.subscribe({ topics: [lane.topic], fromBeginning: options.fromBeginning ?? true });
@@ -330,7 +343,8 @@ export async function startLaneConsumer(options: LaneConsumerOptions): Promise<L
         eachBatch: async (payload) => {
             const { batch } = payload;
             for (const message of batch.messages) {
-                if (!payload.isRunning() || payload.isStale()) break;
+                // Paused: leave the rest unresolved; kafkajs fetches it again from the last resolved offset on resume.
+                if (!payload.isRunning() || payload.isStale() || paused) break;
                 const outcome = await handle(batch.partition, message, payload);
                 if (outcome === "interrupted") break;
                 payload.resolveOffset(message.offset);
@@ -343,6 +357,8 @@ export async function startLaneConsumer(options: LaneConsumerOptions): Promise<L
     });
     // kafkajs takes seeks only once run() started; they apply before the partition's first fetch.
     for (const p of options.startAt ?? []) consumer.seek({ topic: lane.topic, partition: p.partition, offset: p.offset });
+    // The flag (set before run) stops a batch fetched before this line at its first message.
+    if (paused) consumer.pause([{ topic: lane.topic }]);
 
     let stopping: Promise<void> | undefined;
     return {
@@ -352,6 +368,18 @@ export async function startLaneConsumer(options: LaneConsumerOptions): Promise<L
         caughtUp(targets) {
             if (reached(targets)) return Promise.resolve();
             return new Promise<void>((resolve) => waiters.push({ targets, resolve }));
+        },
+        get paused() {
+            return paused;
+        },
+        async pause() {
+            paused = true;
+            consumer.pause([{ topic: lane.topic }]);
+            while (stats.inFlight > 0) await sleep(20);
+        },
+        resume() {
+            paused = false;
+            consumer.resume([{ topic: lane.topic }]);
         },
         stop() {
             stopping ??= (async () => {

@@ -203,7 +203,8 @@ describe("WebhookPipeline (mocks)", function () {
             expect(mine("aws:cloudwatch/dashboard:Dashboard")).to.have.length(1);
             const alarms = mine("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.name);
             expect(alarms).to.include.members(["wp-github-default-dlq-alarm", "wp-github-default-age-alarm", "wp-github-default-errors-alarm", "wp-catch-all-dlq-alarm", "wp-router-errors-alarm"]);
-            expect(alarms).to.have.length(2 * 6 + 6 + 5); // 2 queue alarms per queue pair, 1 error alarm per queue consumer, 1 failures alarm per lane
+            // 2 queue alarms per queue pair, 1 error alarm per queue consumer, 1 failures and 1 retention alarm per lane
+            expect(alarms).to.have.length(2 * 6 + 6 + 5 + 5);
         });
 
         it("THEN each lane has a handler-failures alarm on exactly the metric its worker publishes: namespace, name and the complete dimension set of model/metrics.ts", () => {

@@ -43,6 +43,8 @@ describe("--help on every command", function () {
         ["ops replay", "scripts/ops.js", ["replay", "--help"]],
         ["ops redrive", "scripts/ops.js", ["redrive", "--help"]],
         ["ops status", "scripts/ops.js", ["status", "--help"]],
+        ["ops pause", "scripts/ops.js", ["pause", "--help"]],
+        ["ops resume", "scripts/ops.js", ["resume", "--help"]],
         ["ops diagram", "scripts/ops.js", ["diagram", "-h"]],
         ["console", "scripts/console.js", ["--help"]],
         ["screenshots", "scripts/console-screenshots.js", ["--help"]],

@@ -3,7 +3,7 @@
  */
 import { expect } from "chai";
 import { ConfigError, formatPath, parseConfig, validateConfig } from "../../model/config";
-import { ApiDefaults, ArchiveDefaults, Limits, ProviderDefaults, RouterDefaults } from "../../model/constants";
+import { ApiDefaults, ArchiveDefaults, claimsExpirationDays, Limits, ProviderDefaults, QueueSettings, RouterDefaults } from "../../model/constants";
 import { buildPipelineModel, compileRoutes } from "../../model/pipeline";
 import { readStackFile } from "../../model/stack-config";
 import * as fs from "fs";
@@ -35,6 +35,8 @@ describe("config validation", () => {
                 maxReceiveCount: ProviderDefaults.maxReceiveCount,
                 timeoutSeconds: ProviderDefaults.timeoutSeconds,
                 visibilityTimeoutSeconds: ProviderDefaults.timeoutSeconds * Limits.visibilityTimeoutFactor,
+                paused: ProviderDefaults.paused,
+                retentionSeconds: QueueSettings.retentionSeconds,
                 handler: ProviderDefaults.handler,
                 topic: undefined,
                 worker: {
@@ -58,7 +60,8 @@ describe("config validation", () => {
             memorySize: RouterDefaults.memorySize,
         });
         expect(model.api).to.deep.equal({ throttleRateLimit: ApiDefaults.throttleRateLimit, throttleBurstLimit: ApiDefaults.throttleBurstLimit });
-        expect(model.archive).to.deep.equal({ ...ArchiveDefaults });
+        expect(model.archive).to.deep.equal({ ...ArchiveDefaults, claimsExpirationDays });
+        expect({ paused: ProviderDefaults.paused, retentionDays: ProviderDefaults.retentionDays }).to.deep.equal({ paused: false, retentionDays: 4 });
         expect(model.providers[0]).to.deep.include({ path: "/webhooks/stripe", ingress: "direct", toleranceSeconds: 300, secretCount: 1, signsTimestamp: true });
         expect(model.providers[0].routes).to.deep.equal([{ pattern: "*", targets: ["stripe-default"] }]);
         expect(model.usesKafka).to.equal(false);

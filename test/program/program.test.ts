@@ -26,11 +26,15 @@ describe("the program with Pulumi.dev.yaml (mocks)", function () {
     });
 
     it("THEN stack outputs hold the base URL, queue URLs, the bucket, the table and the internal key's secret (for npm run ops)", () => {
-        expect(Object.keys(result.outputs).sort()).to.deep.equal(["apiEndpointUrl", "bucketName", "dlqUrls", "idempotencyTable", "internalKeySecretArn", "kafkaTopics", "queueUrls", "url", "webhookUrls"]);
+        expect(Object.keys(result.outputs).sort()).to.deep.equal(["apiEndpointUrl", "bucketName", "dlqUrls", "eventSourceMappings", "idempotencyTable", "internalKeySecretArn", "kafkaTopics", "lanePaused", "queueUrls", "url", "webhookUrls"]);
         // No api.domain in the dev stack: the base URL is the generated one.
         expect(result.outputs.url).to.equal(result.outputs.apiEndpointUrl);
         expect(result.outputs.internalKeySecretArn).to.match(/^arn:aws:secretsmanager:.*webhooks-internal-key/);
         expect(Object.keys(result.outputs.queueUrls as object)).to.include.members(["catch-all", "stripe-default", "stripe-billing", "acme-default"]);
+        // ops pause|resume --aws: every lane's mapping, and what the stack configures (the dev stack pauses nothing).
+        const lanes = Object.keys(result.outputs.lanePaused as object).sort();
+        expect(Object.keys(result.outputs.eventSourceMappings as object).sort()).to.deep.equal(lanes).and.to.include.members(["stripe-default", "stripe-billing", "acme-default"]);
+        expect(Object.values(result.outputs.lanePaused as object)).to.deep.equal(lanes.map(() => false));
     });
 
     it("THEN every function's zip is under 1 MB and needs nothing it lacks", () => {

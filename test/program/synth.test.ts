@@ -53,7 +53,7 @@ describe("npm run synth -- --json (dev stack)", function () {
         expect(worker).to.deep.equal({ function: "webhooks-acme-default-worker-fn-abc1234", runtime: "nodejs24.x", architecture: "arm64", memoryMb: 256, timeoutSeconds: 30, concurrency: 3, batchSize: 10 });
         expect(iam).to.deep.include({ resource: "arn:aws:sqs:us-east-1:123456789012:webhooks-acme-default-queue-abc1234", actions: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"] });
         expect(iam.map((g) => g.resource)).to.deep.equal([...iam.map((g) => g.resource)].sort());
-        expect(acme.alarms.map((a) => a.name)).to.deep.equal(["webhooks-acme-default-age-alarm", "webhooks-acme-default-dlq-alarm", "webhooks-acme-default-errors-alarm"]);
+        expect(acme.alarms.map((a) => a.name)).to.deep.equal(["webhooks-acme-default-age-alarm", "webhooks-acme-default-dlq-alarm", "webhooks-acme-default-errors-alarm", "webhooks-acme-default-retention-alarm"]);
         const stripe = plan.providers.find((p) => p.name === "stripe")!;
         expect(stripe.lanes.map((l) => [l.queue?.kind, l.dlq?.kind])).to.deep.equal([["fifo", "fifo"], ["fifo", "fifo"]]);
         // Slack answers a handshake: its ingress function, with its own role

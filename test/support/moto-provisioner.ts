@@ -6,21 +6,33 @@
  * ARNs. The serialized functions then run against exactly what the program
  * described. Resource types without a data plane (IAM, alarms, API routes)
  * keep the plain mock outputs.
+ *
+ * With `lambda: true` the roles, functions and SQS event source mappings are created too (ops pause and
+ * resume flip the real mappings). moto invokes an enabled mapping's function when a message is sent to its
+ * queue, through docker, which these machines lack: a test with mappings sends nothing to their queues.
+ * moto has no Kafka event source: a Kafka mapping keeps the mock's outputs.
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { randomBytes } from "crypto";
+import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateEventSourceMappingCommand, CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { plain, Provisioner } from "../../scripts/pulumi-mocks";
 
-export function motoProvisioner(endpoint = process.env.AWS_ENDPOINT_URL): Provisioner {
+/** The smallest zip file (an empty archive's end record): moto stores a function's code without running it. */
+const EmptyZip = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]);
+
+export function motoProvisioner(endpoint = process.env.AWS_ENDPOINT_URL, options: { lambda?: boolean } = {}): Provisioner {
     if (!endpoint) throw new Error("motoProvisioner needs AWS_ENDPOINT_URL (run through `npm test`, which starts moto)");
     const sqs = new SQSClient({ endpoint });
     const s3 = new S3Client({ endpoint, forcePathStyle: true });
     const secrets = new SecretsManagerClient({ endpoint });
     const dynamo = new DynamoDBClient({ endpoint });
     const suffix = () => randomBytes(4).toString("hex");
+    const iam = new IAMClient({ endpoint });
+    const lambda = new LambdaClient({ endpoint });
 
     return async (type, name, inputs) => {
         switch (type) {
@@ -61,6 +73,27 @@ export function motoProvisioner(endpoint = process.env.AWS_ENDPOINT_URL): Provis
                     }),
                 );
                 return { name: tableName, arn: TableDescription!.TableArn! };
+            }
+            case "aws:iam/role:Role": {
+                if (!options.lambda) return undefined;
+                const roleName = inputs.name ?? `${name.slice(0, 50)}-${suffix()}`;
+                const { Role } = await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: inputs.assumeRolePolicy }));
+                return { name: roleName, arn: Role!.Arn!, id: roleName };
+            }
+            case "aws:lambda/function:Function": {
+                if (!options.lambda) return undefined;
+                const functionName = inputs.name ?? `${name.slice(0, 55)}-${suffix()}`;
+                const out = await lambda.send(
+                    new CreateFunctionCommand({ FunctionName: functionName, Role: inputs.role, Runtime: inputs.runtime, Handler: inputs.handler, Code: { ZipFile: EmptyZip }, Timeout: inputs.timeout, MemorySize: inputs.memorySize }),
+                );
+                return { name: functionName, arn: out.FunctionArn!, id: functionName };
+            }
+            case "aws:lambda/eventSourceMapping:EventSourceMapping": {
+                if (!options.lambda || !String(inputs.eventSourceArn ?? "").startsWith("arn:aws:sqs:")) return undefined;
+                const out = await lambda.send(
+                    new CreateEventSourceMappingCommand({ EventSourceArn: inputs.eventSourceArn, FunctionName: inputs.functionName, BatchSize: inputs.batchSize, Enabled: inputs.enabled }),
+                );
+                return { uuid: out.UUID!, id: out.UUID!, functionArn: out.FunctionArn! };
             }
             default:
                 return undefined;
