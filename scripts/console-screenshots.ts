@@ -23,7 +23,7 @@ import { ensureChromium, launchChromium } from "../test/support/browser";
 
 const Usage = `Usage: npm run screenshots [-- --out docs/console]
   Starts a local pipeline on the dev stack (its own moto and port), sends some webhooks, breaks acme's
-  handler, and saves the console's views as PNG files: overview, events, search, dlq, replay, stack.`;
+  handler, pauses svix's lane, and saves the console's views as PNG files: overview, events, search, dlq, replay, stack.`;
 
 async function sendSome(pipeline: LocalPipeline, provider: string, count: number, forge = false): Promise<void> {
     const p = pipeline.stack.model.providers.find((x) => x.name === provider)!;
@@ -78,9 +78,12 @@ async function main(argv: string[]): Promise<number> {
             await sleep(6_000);
         }
         await until("acme's DLQ", async () => (await pipeline.status()).providers.acme.dlq === 3 && (await drained()));
+        // a paused lane holding two
+        await pipeline.setPaused(["svix-default"], true);
+        await sendSome(pipeline, "svix", 2);
         await sleep(2_500);
 
-        const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+        const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
         await page.goto(consoleLink(pipeline.console.url, pipeline.console.token));
         fs.mkdirSync(values.out!, { recursive: true });
         const shot = async (name: string) => {

@@ -6,7 +6,8 @@
  * CLI calls (`redrive`, `replay`); none is re-implemented here.
  *
  * One method per route (routes.ts); reads never change anything, actions
- * (`redrive`, `replay`, `setFailing`) run only when the server allows them.
+ * (`redrive`, `replay`, `pause`, `resume`, `setFailing`) run only when the
+ * server allows them.
  *
  * Looking inside a DLQ (`listDlq`, `showDlqMessage`, `traceEvent`) receives
  * its messages with a short hold and releases them (local/ops/peek.ts); a
@@ -20,10 +21,11 @@ import type { PipelineModel } from "../../model/pipeline";
 import { toSvg } from "../diagram";
 import type { FailureSwitch } from "../failure-switch";
 import { DlqListing, DlqMessageDetail, listDlq, showDlqMessage } from "../ops/dlq";
+import { pauseLanes, PauseResult, resumeLanes } from "../ops/pause";
 import { redrive, RedriveResult } from "../ops/redrive";
 import { replay, ReplaySummary } from "../ops/replay";
 import { queueStatus } from "../ops/status";
-import { catchAllLane, CatchAllLaneId, lanesOf, OpsTarget } from "../ops/target";
+import { catchAllLane, CatchAllLaneId, LanePause, lanesOf, OpsTarget } from "../ops/target";
 import { traceEvent, TraceResult } from "../ops/trace";
 import { peekOldestAgeSeconds } from "../queues";
 import type { EventRecord, PipelineStats } from "../stats";
@@ -66,6 +68,14 @@ export interface LaneView {
     readonly oldestDlqAgeSeconds: number | null;
     readonly processed: number | null;
     readonly failed: number | null;
+    /** The worker takes no messages (configured `paused` or `ops pause`); null when not known. */
+    readonly paused: boolean | null;
+    /** Paused: since when (ISO 8601). */
+    readonly pausedSince: string | null;
+    /** Paused: what the lane holds meanwhile (queued + in flight; Kafka lanes: unknown). */
+    readonly held: number | null;
+    /** Paused, local: seconds since the first message routed to it after the pause. */
+    readonly oldestHeldAgeSeconds: number | null;
 }
 
 export interface ProviderView {
@@ -102,7 +112,7 @@ export interface Session {
     readonly providers: readonly string[];
     readonly lanes: readonly { readonly id: string; readonly provider: string }[];
     /** What this console can show and do here. */
-    readonly features: Readonly<Record<"events" | "failSwitch" | "diagram" | "redrive" | "replay" | "trace" | "dlqList", boolean>>;
+    readonly features: Readonly<Record<"events" | "failSwitch" | "diagram" | "redrive" | "replay" | "trace" | "dlqList" | "pause", boolean>>;
 }
 
 export class ConsoleApiError extends Error {
@@ -152,6 +162,7 @@ export class ConsoleApi {
                 replay: this.options.allowActions,
                 trace: true,
                 dlqList: true,
+                pause: this.options.allowActions && !!target.pauses,
             },
         };
     }
@@ -176,6 +187,10 @@ export class ConsoleApi {
                     // per lane since fan-out (a fanned-out event counts on each of its lanes)
                     processed: l.counts?.processed ?? null,
                     failed: l.counts?.failed ?? null,
+                    paused: l.paused,
+                    pausedSince: l.pausedAt ?? null,
+                    held: l.paused && l.queue ? l.queue.visible + l.queue.delayed + l.queue.inFlight : null,
+                    oldestHeldAgeSeconds: l.oldestHeldAgeSeconds ?? null,
                 }),
             );
             return {
@@ -213,7 +228,11 @@ export class ConsoleApi {
 
     private async awsOverview(): Promise<Overview> {
         const { target } = this.options;
-        const [queues, metrics] = await Promise.all([queueStatus(target), this.options.cloudwatch ? readPipelineMetrics(this.options.cloudwatch, target.providers, target.lanes) : Promise.resolve(undefined)]);
+        const [queues, metrics, pauses] = await Promise.all([
+            queueStatus(target),
+            this.options.cloudwatch ? readPipelineMetrics(this.options.cloudwatch, target.providers, target.lanes) : Promise.resolve(undefined),
+            this.lanePauses(),
+        ]);
         const row = (id: string) => queues.lanes.find((l) => l.lane === id)!;
         const providers = target.providers.map((name): ProviderView => {
             const m = metrics?.providers[name];
@@ -221,6 +240,7 @@ export class ConsoleApi {
                 .filter((l) => l.provider === name)
                 .map((l): LaneView => {
                     const r = row(l.id);
+                    const pause = pauses.state[l.id];
                     return {
                         id: l.id,
                         kind: "sqs",
@@ -231,6 +251,10 @@ export class ConsoleApi {
                         oldestDlqAgeSeconds: r.oldestDlqAgeSeconds ?? null,
                         processed: m?.lanes[l.id]?.processed ?? null,
                         failed: m?.lanes[l.id]?.failed ?? null,
+                        paused: pause?.paused ?? null,
+                        pausedSince: pause?.paused ? (pause.since ?? null) : null,
+                        held: pause?.paused ? r.queue.visible + r.queue.delayed + r.queue.inFlight : null,
+                        oldestHeldAgeSeconds: null,
                     };
                 });
             return {
@@ -254,10 +278,21 @@ export class ConsoleApi {
             where: "aws",
             stack: this.options.stack,
             countsFrom: "CloudWatch sums over the last 15 minutes (queue depths from SQS, now)",
-            note: metrics?.note ?? (this.options.cloudwatch ? undefined : "no CloudWatch client: counts not shown"),
+            note: [metrics?.note ?? (this.options.cloudwatch ? undefined : "no CloudWatch client: counts not shown"), pauses.note].filter(Boolean).join("; ") || undefined,
             providers,
             router: { queued: catchAll.queue.visible + catchAll.queue.delayed, inFlight: catchAll.queue.inFlight, dlq: catchAll.dlq.visible + catchAll.dlq.inFlight, oldestDlqAgeSeconds: catchAll.oldestDlqAgeSeconds ?? null },
         };
+    }
+
+    /** Whether each SQS lane's worker is paused (AWS: its event source mapping), or why that is not known. */
+    private async lanePauses(): Promise<{ state: Record<string, LanePause>; note?: string }> {
+        const { target } = this.options;
+        if (!target.pauses) return { state: {}, note: "the stack outputs name no eventSourceMappings: whether lanes are paused is not shown" };
+        try {
+            return { state: await target.pauses.get(target.lanes.map((l) => l.id)) };
+        } catch (err) {
+            return { state: {}, note: `whether lanes are paused could not be read: ${(err as Error).message}` };
+        }
     }
 
     async rates(): Promise<RateSeries> {
@@ -322,6 +357,27 @@ export class ConsoleApi {
         return this.jobs.start("redrive", `redrive ${lane ? lanes[0].id : provider}`, async (progress): Promise<RedriveResult[]> =>
             this.exclusive(() => redrive(this.options.target, lanes, (l) => ({ update: (done, total, note) => progress.update(done, total, `${l.id}${note ? ` ${note}` : ""}`), finish: () => undefined }))),
         );
+    }
+
+    /** Stop `provider`'s lanes (or one) taking messages; they hold what arrives (local/ops/pause.ts). */
+    async pause(provider: string, lane?: string): Promise<PauseResult> {
+        return this.pauseOrResume("pause", provider, lane);
+    }
+
+    async resume(provider: string, lane?: string): Promise<PauseResult> {
+        return this.pauseOrResume("resume", provider, lane);
+    }
+
+    private async pauseOrResume(action: "pause" | "resume", provider: string, lane?: string): Promise<PauseResult> {
+        this.actionsAllowed();
+        if (!this.options.target.pauses) throw new ConsoleApiError("this stack's outputs name no eventSourceMappings: lanes cannot be paused from here (deploy this version, then write the outputs again)", 409);
+        if (!this.options.target.providers.includes(provider)) throw new ConsoleApiError(`unknown provider "${provider}" (configured: ${this.options.target.providers.join(", ")})`, 404);
+        try {
+            return await (action === "pause" ? pauseLanes : resumeLanes)(this.options.target, provider, lane);
+        } catch (err) {
+            if (/has no lane|unknown lane/.test((err as Error).message)) throw new ConsoleApiError((err as Error).message, 404);
+            throw err;
+        }
     }
 
     /** Start replaying `provider`'s archived requests received in [from, to] (epoch ms). */

@@ -136,6 +136,7 @@ button.link { font: inherit; border: none; background: none; padding: 0; color: 
 pre { background: #fff; border: 1px solid var(--line); padding: 8px; white-space: pre-wrap; word-break: break-all; max-height: 320px; overflow: auto; }
 #trace-path li { margin: 4px 0; }
 #trace-verdict { font-weight: 600; }
+.paused-note { display: block; font-size: 12px; }
 #chart { background: #fff; border: 1px solid var(--line); padding: 6px; min-height: 260px; }
 #diagram { max-width: 100%; background: #fff; border: 1px solid var(--line); }
 form label { margin-right: 12px; }

@@ -16,6 +16,8 @@
  *   POST /console/api/redrive  {provider, lane?}
  *   POST /console/api/replay   {provider, from, to, force?}        (epoch ms)
  *   POST /console/api/fail     {provider, on}                      (npm start only)
+ *   POST /console/api/pause    {provider, lane?}
+ *   POST /console/api/resume   {provider, lane?}
  *
  * Every console request must name this server in Host (security.ts); every
  * POST needs the token in `x-console-token` and a JSON body; any other method
@@ -123,6 +125,8 @@ export function consoleRoutes(options: ConsoleRoutesOptions): (req: http.Incomin
         "/console/api/redrive": (b) => api.redrive(text(b, "provider", true), text(b, "lane")),
         "/console/api/replay": (b) => api.replay(text(b, "provider", true), num(b, "from"), num(b, "to"), bool(b, "force")),
         "/console/api/fail": (b) => api.setFailing(text(b, "provider", true), bool(b, "on")),
+        "/console/api/pause": (b) => api.pause(text(b, "provider", true), text(b, "lane")),
+        "/console/api/resume": (b) => api.resume(text(b, "provider", true), text(b, "lane")),
     };
     const ours = (p: string) => p === "/" || p === "/index.html" || p.startsWith("/console/");
 

@@ -134,12 +134,14 @@ describe("console --aws against moto", function () {
         const session = (await (await fetch(`${c.url}/console/api/session`)).json()) as Session;
         const listings = (await (await fetch(`${c.url}/console/api/dlq?provider=razorpay`)).json()) as DlqListing[];
         const trace = (await (await fetch(`${c.url}/console/api/trace?provider=razorpay&eventId=${encodeURIComponent(eventId)}`)).json()) as TraceResult;
+        const pause = await fetch(`${c.url}/console/api/pause`, { method: "POST", headers: { "content-type": "application/json", "x-console-token": "x" }, body: JSON.stringify({ provider: "razorpay" }) });
 
         // Assess
-        expect({ trace: session.features.trace, dlqList: session.features.dlqList }).to.deep.equal({ trace: true, dlqList: true });
+        expect({ trace: session.features.trace, dlqList: session.features.dlqList, pause: session.features.pause }, "no eventSourceMappings in these outputs, and read-only").to.deep.equal({ trace: true, dlqList: true, pause: false });
         expect(listings.map((l) => [l.lane, l.messages.length])).to.deep.equal([["razorpay-default", 2]]);
         for (const m of listings[0].messages) expect(`${m.lastError?.errorClass}: ${m.lastError?.message}`).to.include("InjectedFailureError: handler for razorpay fails on demand");
         expect({ archived: trace.archived.length, lane: trace.lanes.find((l) => l.lane === "razorpay-default")?.state }).to.deep.equal({ archived: 1, lane: "in-dlq" });
+        expect(pause.status).to.equal(403);
     });
 
     it("GIVEN worker metrics in CloudWatch WHEN the overview is read THEN the lane's processed and failed sums come from them", async () => {

@@ -3,7 +3,8 @@
  * webhooks sent to `npm start`, then in the page the counts match `/_status`,
  * the search finds an event and shows its path, a handler broken from the page
  * fills its DLQ and the DLQ view shows the error, the redrive button empties it
- * and the events are then processed.
+ * and the events are then processed, a lane paused from the page holds what
+ * arrives until it is resumed.
  * Also: what came from the internet is shown as text, never run as HTML, and
  * an action without the token is refused. The suite prints how long it took.
  */
@@ -175,6 +176,35 @@ describe("console in a browser (npm start)", function () {
         await page.click('#tabs button[data-tab="overview"]');
         await pageMatchesStatus(page, local.url, ["razorpay"]);
         expect(pageErrors).to.deep.equal([]);
+    });
+
+    it("GIVEN a lane paused from the page WHEN events arrive THEN they are held (the page says so) and none is processed; resumed, each is processed", async () => {
+        // Prepare
+        await page.click('#tabs button[data-tab="overview"]');
+        const before = (await getStatus(local.url)).providers.shopify.processed;
+        // waitForStatus's message leaves the lanes out: say what shopify's lane showed
+        const shopifyUntil = (what: string, done: (s: PipelineStatus) => boolean) =>
+            waitForStatus(local.url, done, 40_000).catch(async (e: Error) => {
+                throw new Error(`shopify: ${what}: ${e.message.split("\n")[0]}; shopify now: ${JSON.stringify((await getStatus(local.url)).providers.shopify)}`);
+            });
+
+        // Act: pause
+        await page.click('#counts button[data-action="pause"][data-lane="shopify-default"]');
+        await shopifyUntil("paused", (s) => s.providers.shopify.lanes["shopify-default"].paused === true);
+        for (let i = 0; i < 3; i++) expect(await sendWebhook(local.url, "shopify")).to.equal(200);
+        await shopifyUntil("the 3 held", (s) => (s.providers.shopify.lanes["shopify-default"].queue?.visible ?? 0) === 3 && s.router.queue.visible === 0 && s.router.queue.inFlight === 0);
+
+        // Assess: held, shown, not processed
+        await page.locator('#counts tr[data-lane="shopify-default"] [data-field="paused"]', { hasText: "holding 3" }).waitFor({ timeout: 10_000 });
+        expect((await getStatus(local.url)).providers.shopify.processed).to.equal(before);
+
+        // Act: resume
+        await page.click('#counts button[data-action="resume"][data-lane="shopify-default"]');
+
+        // Assess
+        const resumed = await shopifyUntil("the 3 processed", (s) => s.providers.shopify.processed === before + 3 && queuesDrained(s));
+        expect(resumed.providers.shopify.lanes["shopify-default"].paused).to.equal(false);
+        await page.locator('#counts button[data-action="pause"][data-lane="shopify-default"]').waitFor({ timeout: 10_000 });
     });
 
     it("GIVEN archived requests WHEN a replay of the last 15 minutes is started from the page THEN its progress ends in the counts, and the workers skip what was processed", async () => {

@@ -13,7 +13,7 @@ interface Session {
     actions: boolean;
     providers: string[];
     lanes: { id: string; provider: string }[];
-    features: Record<"events" | "failSwitch" | "diagram" | "redrive" | "replay" | "trace" | "dlqList", boolean>;
+    features: Record<"events" | "failSwitch" | "diagram" | "redrive" | "replay" | "trace" | "dlqList" | "pause", boolean>;
 }
 interface LaneView {
     id: string;
@@ -25,6 +25,10 @@ interface LaneView {
     oldestDlqAgeSeconds: number | null;
     processed: number | null;
     failed: number | null;
+    paused: boolean | null;
+    pausedSince: string | null;
+    held: number | null;
+    oldestHeldAgeSeconds: number | null;
 }
 interface ProviderView {
     name: string;
@@ -233,7 +237,8 @@ function renderOverview(o: Overview): void {
         rows.push(row);
         for (const l of p.lanes) {
             const lr = el("tr", undefined, { "data-lane": l.id, class: "lane" });
-            cell(lr, "name", `${l.id} (${l.kind})`);
+            const name = cell(lr, "name", `${l.id} (${l.kind})`);
+            if (l.paused) name.append(" ", el("span", `paused${l.pausedSince ? ` since ${new Date(l.pausedSince).toLocaleTimeString()}` : ""}, holding ${show(l.held)}${l.oldestHeldAgeSeconds !== null ? ` (oldest ${age(l.oldestHeldAgeSeconds)})` : ""}`, { class: "warn paused-note", "data-field": "paused" }));
             cell(lr, "received", "");
             cell(lr, "rejected", "");
             // per lane: npm start's lane counters, a deployed stack's worker metrics
@@ -243,7 +248,16 @@ function renderOverview(o: Overview): void {
             cell(lr, "inFlight", l.running ? `${show(l.inFlight)} (${l.running} running)` : show(l.inFlight));
             cell(lr, "dlq", show(l.dlq), l.dlq ? "bad" : "");
             cell(lr, "oldestDlq", age(l.oldestDlqAgeSeconds));
-            cell(lr, "handler", "");
+            const actions = cell(lr, "handler", "");
+            if (session.features.pause && l.paused !== null) {
+                const b = el("button", l.paused ? "resume" : "pause", { class: "action", "data-action": l.paused ? "resume" : "pause", "data-lane": l.id });
+                b.title = l.paused ? "let the lane's worker take messages again: what it holds is processed" : "stop the lane's worker taking messages: requests are still acknowledged and held in the lane's queue";
+                b.addEventListener("click", () => {
+                    b.disabled = true;
+                    void act(`/console/api/${l.paused ? "resume" : "pause"}`, { provider: p.name, lane: l.id }).then(refresh, (e: Error) => flash(e.message));
+                });
+                actions.append(b);
+            }
             rows.push(lr);
         }
     }
