@@ -16,6 +16,7 @@ import { handlers } from "../handlers/app";
 import { KafkaBroker, startKafka } from "./services/kafka";
 import { MotoServer, startMoto } from "./services/moto";
 import { adminRoutes } from "./admin";
+import { ConsoleMount, mountConsole } from "./console/local";
 import { FailureSwitch } from "./failure-switch";
 import { HandlerJournalEnv, journaled } from "./handler-journal";
 import { createHttpIngress } from "./http-ingress";
@@ -58,6 +59,8 @@ export interface LocalPipelineOptions {
     readonly router?: boolean;
     readonly env?: NodeJS.ProcessEnv;
     readonly logger?: LocalLogger;
+    /** The console's action token (local/console); a fresh random one when not given. */
+    readonly consoleToken?: string;
 }
 
 export interface StartTimings {
@@ -84,6 +87,8 @@ export interface LocalPipeline {
     readonly timings: StartTimings;
     /** Where the state file was written, if it was. */
     readonly stateFile?: string;
+    /** The console page (`<url>/`) and the token its actions need. */
+    readonly console: { readonly url: string; readonly token: string };
     status(): Promise<PipelineStatus>;
     /**
      * Pause (`true`) or resume lanes by id: the lane's runner stops taking messages (resolves once nothing of it
@@ -144,6 +149,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     const servicesMs = Date.now() - started;
     const runners: LaneRunner[] = [];
     let router: { stop(): Promise<void> } | undefined;
+    let consoleMount: ConsoleMount | undefined;
     let server: http.Server | undefined;
     let stateFile: string | undefined;
     const clients = localClients(services.endpoint, env.AWS_REGION ?? "us-east-1");
@@ -156,6 +162,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
                 server.closeIdleConnections();
                 await closed;
             }
+            consoleMount?.stop();
             await Promise.all([router?.stop(), ...runners.map((r) => r.stop())]);
             if (stateFile) removeLocalState(process.pid, env);
             await services.stop();
@@ -213,50 +220,50 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             return Object.fromEntries(picked.map((r) => [r.lane, pauseState(r)]));
         };
         const sealKeys = cachedSecretReader(clients.secrets);
+        const admin = adminRoutes({ status, stats, failures, routerReports: !routerHere, setPaused });
         server = createHttpIngress({
             sqs: clients.sqs,
             catchAllQueueUrl: resources.catchAll.queue.url,
             providers: model.providers,
             secrets: async (provider) => stack.secrets[provider] ?? [],
             sealKeys: () => sealKeys(resources.sealSecretId),
-            extra: adminRoutes({ status, stats, failures, routerReports: !routerHere, setPaused }),
+            extra: async (req, res) => (await admin(req, res)) || ((await consoleMount?.routes(req, res)) ?? false),
             onRequest: (provider, code, enqueued) => stats.onHttp(provider, code, enqueued),
         });
         const port = await listen(server, options.port ?? 8787);
         url = `http://127.0.0.1:${port}`;
 
-        if (options.writeState ?? true) {
-            const state: LocalState = {
-                v: LocalStateVersion,
-                pid: process.pid,
-                startedAt: new Date(started).toISOString(),
-                stack: stack.stack,
-                stackFile: stack.file,
-                url,
-                endpoint: services.endpoint,
-                region: env.AWS_REGION ?? "us-east-1",
-                prefix: model.name,
-                bucket: resources.bucket,
-                table: resources.table,
-                sealSecretId: resources.sealSecretId,
-                catchAll: resources.catchAll,
-                providers: model.providers.map((p) => ({ name: p.name, plugin: p.plugin, url: `${url}${p.path}` })),
-                lanes: model.lanes.map((l) => ({
-                    id: l.id,
-                    provider: l.provider,
-                    kind: l.kind,
-                    ordering: l.ordering,
-                    concurrency: l.concurrency,
-                    batchSize: l.batchSize,
-                    maxReceiveCount: l.maxReceiveCount,
-                    queue: resources.lanes[l.id]?.queue,
-                    dlq: resources.lanes[l.id]?.dlq,
-                    topic: l.topic,
-                    paused: l.paused,
-                })),
-            };
-            stateFile = writeLocalState(state, env);
-        }
+        const state: LocalState = {
+            v: LocalStateVersion,
+            pid: process.pid,
+            startedAt: new Date(started).toISOString(),
+            stack: stack.stack,
+            stackFile: stack.file,
+            url,
+            endpoint: services.endpoint,
+            region: env.AWS_REGION ?? "us-east-1",
+            prefix: model.name,
+            bucket: resources.bucket,
+            table: resources.table,
+            sealSecretId: resources.sealSecretId,
+            catchAll: resources.catchAll,
+            providers: model.providers.map((p) => ({ name: p.name, plugin: p.plugin, url: `${url}${p.path}` })),
+            lanes: model.lanes.map((l) => ({
+                id: l.id,
+                provider: l.provider,
+                kind: l.kind,
+                ordering: l.ordering,
+                concurrency: l.concurrency,
+                batchSize: l.batchSize,
+                maxReceiveCount: l.maxReceiveCount,
+                queue: resources.lanes[l.id]?.queue,
+                dlq: resources.lanes[l.id]?.dlq,
+                topic: l.topic,
+                paused: l.paused,
+            })),
+        };
+        if (options.writeState ?? true) stateFile = writeLocalState(state, env);
+        consoleMount = mountConsole({ state, model, status, stats, failures, token: options.consoleToken });
         return {
             stack,
             url,
@@ -269,6 +276,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             journal,
             timings: { servicesMs, resourcesMs, totalMs: Date.now() - started },
             stateFile,
+            console: { url: `${url}/`, token: consoleMount.token },
             status,
             setPaused,
             stop,

@@ -80,8 +80,12 @@ function main(args) {
     const started = Date.now();
     // typescript is a devDependency of this project: its tsc, wherever the tree lives.
     const tsc = require.resolve("typescript/bin/tsc", { paths: [root, __dirname] });
-    const run = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.json")], { cwd: root, stdio: "inherit" });
-    if (run.status !== 0) return run.status === null ? 1 : run.status;
+    // The console page (local/console/page) is browser code with a tsconfig of its own (DOM types, a plain script).
+    const projects = ["tsconfig.json", path.join("local", "console", "page", "tsconfig.json")].filter((p) => fs.existsSync(path.join(root, p)));
+    for (const project of projects) {
+        const run = spawnSync(process.execPath, [tsc, "-p", path.join(root, project)], { cwd: root, stdio: "inherit" });
+        if (run.status !== 0) return run.status === null ? 1 : run.status;
+    }
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(stamp, String(started));
     return 0;

@@ -36,6 +36,7 @@ import { parseArgs } from "util";
 import { exitOnHelp } from "../handlers/shared/help";
 import { nodeSupportNote, quietSdkNodeWarning } from "./node-support";
 import { failEnvName } from "../local/failure-switch";
+import { consoleLink } from "../local/console/local";
 import { createLocalLogger } from "../local/log";
 import { LocalPipeline, startLocalPipeline } from "../local/pipeline";
 import { startLocalRouter } from "../local/router-process";
@@ -137,6 +138,7 @@ function banner(pipeline: LocalPipeline, startedMoto: boolean, retryDelaySeconds
     const lines = [
         `webhook pipeline ready at ${pipeline.url} (stack ${pipeline.stack.stack}, ${(pipeline.timings.totalMs / 1000).toFixed(1)} s)`,
         `  emulator: ${pipeline.endpoint}${startedMoto ? " (moto, started here)" : " (given)"}`,
+        `  console: ${consoleLink(pipeline.console.url, pipeline.console.token)}   (open it in a browser; its actions need this token)`,
         ...[nodeSupportNote()].filter((n) => n !== undefined).map((n) => `  ${n}`),
         retryLine(retryDelaySeconds),
         ...(pipeline.routerHere ? [] : [`  router: not in this process; start it with --only router --endpoint ${pipeline.endpoint} --report-to ${pipeline.url} (same --stack, --prefix, secrets)`]),

@@ -46,6 +46,8 @@ describe("--help on every command", function () {
         ["ops pause", "scripts/ops.js", ["pause", "--help"]],
         ["ops resume", "scripts/ops.js", ["resume", "--help"]],
         ["ops diagram", "scripts/ops.js", ["diagram", "-h"]],
+        ["console", "scripts/console.js", ["--help"]],
+        ["screenshots", "scripts/console-screenshots.js", ["--help"]],
         ["synth", "scripts/synth.js", ["--help"]],
         ["kafka:replay", "scripts/kafka-replay.js", ["--help"]],
         ["kafka:consume", "handlers/kafka/cli.js", ["--help"]],
