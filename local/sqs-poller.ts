@@ -63,7 +63,8 @@ export interface Poller {
     readonly paused: boolean;
     /**
      * Receive nothing more (what disabling an event source mapping does): resolves once the receive under way has
-     * returned and the batches in flight are done and deleted. Messages stay in the queue, never received.
+     * returned and the batches in flight are done and deleted. Messages stay in the queue; what the receive under way
+     * returned after the pause was asked for is made visible again, not handled (one receive more on each).
      */
     pause(): Promise<void>;
     /** Receive again. */
@@ -190,6 +191,12 @@ export function startPoller(options: PollerOptions): Poller {
                 continue;
             }
             if (messages.length === 0) continue;
+            if (paused && !stopping) {
+                // Paused while this receive was under way: what it returned goes back to the queue untouched (one
+                // receive more on each), so nothing is processed after a pause was asked for.
+                await delayRetry(options.sqs, options.queueUrl, messages, 0).catch((err: Error) => options.onError?.(err, "releasing messages received while pausing"));
+                continue;
+            }
             inFlight += 1;
             const batch = runBatch(messages).finally(() => {
                 inFlight -= 1;
@@ -210,7 +217,8 @@ export function startPoller(options: PollerOptions): Poller {
         },
         async pause() {
             paused = true;
-            // What a receive under way returns is handled (Lambda finishes the batches it has too); nothing after it.
+            // What a receive under way returns goes back to the queue (the loop releases it); the batches already
+            // handed over finish, as Lambda finishes the batches it has.
             await receiving?.catch(() => undefined);
             // After every microtask: the loop has registered the batch that receive returned.
             await new Promise((r) => setImmediate(r));

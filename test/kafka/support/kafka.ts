@@ -155,13 +155,19 @@ export class CallRecorder {
     /** When the first call started (throughput without the group join). */
     public firstCallAt?: number;
 
-    /** A handler that waits `delayMs` (so calls overlap) and throws for events `fail` picks. */
-    handler(delayMs = 0, fail: (event: WebhookEvent) => boolean = () => false): WebhookHandler {
+    /**
+     * A handler that waits `delayMs` (so calls overlap) and throws for events `fail` picks. With `meet`, calls
+     * also wait (up to `withinMs` from the first call) until `count` of them have been in flight at once: a
+     * consumer that can run `count` calls at once then shows it whatever the scheduling, and one that cannot
+     * stays below (the peak is a count, not a timing).
+     */
+    handler(delayMs = 0, fail: (event: WebhookEvent) => boolean = () => false, meet?: { readonly count: number; readonly withinMs: number }): WebhookHandler {
         return async (event) => {
             this.firstCallAt ??= Date.now();
             this.inFlight += 1;
             this.peak = Math.max(this.peak, this.inFlight);
             try {
+                while (meet && this.peak < meet.count && Date.now() - this.firstCallAt < meet.withinMs) await new Promise((r) => setTimeout(r, 5));
                 if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
                 if (fail(event)) throw new Error(`poison event ${event.eventId}`);
                 this.calls.push(event);
